@@ -1,0 +1,257 @@
+"""Turn one send into a JSON-ready dict: labels, arguments, receivers, call site.
+
+Everything here runs at send time, inside the user's request, so it must never raise, never query and never
+keep a reference to a model instance, request or user: djdt serialises stats to JSON and may render them
+later, in another request, on the event loop.
+"""
+
+from __future__ import annotations
+
+import linecache
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from types import FrameType
+from typing import Any
+
+from django.db import connections
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+
+from dt_signals_panel.conf import Config
+
+#: What ``django.contrib.auth`` puts in place of a credential its own rule matches.
+DJANGO_MASK = "********************"
+#: Django's own rule for credentials (``django.contrib.auth._clean_credentials``).
+DJANGO_CREDENTIAL_RULE = re.compile("api|token|key|secret|password|signature", re.IGNORECASE)
+#: The sender ``authenticate()`` and ``aauthenticate()`` use; any other sender bypassed Django's masking.
+AUTH_SENDER = "django.contrib.auth"
+MASK = "••••••••"
+MAX_TEXT = 200
+MAX_ITEMS = 20
+MAX_DEPTH = 3
+
+
+class QueryRefused(Exception):
+    """Raised into a ``__str__`` that tries to query while we label its instance."""
+
+
+def _refuse(*args: Any) -> Any:
+    raise QueryRefused
+
+
+@contextmanager
+def no_queries() -> Iterator[None]:
+    """Refuse every query on the open connections: a label must not change what the request does."""
+    with ExitStack() as stack:
+        for connection in connections.all(initialized_only=True):
+            stack.enter_context(connection.execute_wrapper(_refuse))
+        yield
+
+
+def clip(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+def sender_label(sender: Any) -> str:
+    meta = getattr(sender, "_meta", None)
+    if isinstance(sender, type) and meta is not None:
+        return str(meta.label)
+    if isinstance(sender, str):
+        return clip(sender)
+    if sender is None:
+        return "None"
+    if isinstance(sender, type):
+        return f"{sender.__module__}.{sender.__qualname__}"
+    label = getattr(sender, "label", None)  # an AppConfig, for the migrate signals
+    if isinstance(label, str):
+        return label
+    return clip(f"{type(sender).__module__}.{type(sender).__qualname__}")
+
+
+def is_toolbar_label(label: str) -> bool:
+    """djdt's own ``HistoryEntry`` rows (DatabaseStore) are the toolbar's work, not the user's."""
+    return label.startswith("debug_toolbar.")
+
+
+def safe_str(obj: Any) -> str | None:
+    """``str(obj)`` when it costs no query and does not fail; ``None`` otherwise."""
+    try:
+        with no_queries():
+            text = str(obj)
+    except Exception:
+        return None
+    return clip(text, 120) if isinstance(text, str) else None
+
+
+def instance_label(instance: Model) -> str:
+    meta = instance._meta
+    try:
+        pk = instance.pk
+    except Exception:
+        pk = None
+    head = f"{meta.label} #{clip(str(pk), 40)}" if pk is not None else f"{meta.label} (unsaved)"
+    text = safe_str(instance)
+    return f"{head} “{text}”" if text else head
+
+
+def row_key(instance: Model) -> dict[str, Any] | None:
+    """The row a save or delete touches, as the redundant-save finding keys it."""
+    try:
+        pk = instance.pk
+    except Exception:
+        return None
+    if pk is None:
+        return None
+    return {"model": instance._meta.concrete_model._meta.label, "pk": clip(str(pk), 40)}
+
+
+def describe(value: Any, config: Config, depth: int = 0) -> Any:
+    """A bounded, JSON-native picture of any argument value. Never evaluates a queryset."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        return clip(value)
+    if isinstance(value, Model):
+        return instance_label(value)
+    if isinstance(value, type) and hasattr(value, "_meta"):
+        return sender_label(value)
+    if isinstance(value, QuerySet):
+        return f"QuerySet of {value.model._meta.label}"
+    if isinstance(value, HttpRequest):
+        return request_label(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"<{len(value)} bytes>"
+    if depth >= MAX_DEPTH:
+        return f"<{type(value).__name__}>"
+    if isinstance(value, Mapping):
+        return describe_mapping(value, config, depth)
+    if isinstance(value, (set, frozenset)):
+        items = sorted((describe(v, config, depth + 1) for v in list(value)[:MAX_ITEMS]), key=str)
+        return items + ([f"… {len(value) - MAX_ITEMS} more"] if len(value) > MAX_ITEMS else [])
+    if isinstance(value, (list, tuple)):
+        items = [describe(v, config, depth + 1) for v in value[:MAX_ITEMS]]
+        return items + ([f"… {len(value) - MAX_ITEMS} more"] if len(value) > MAX_ITEMS else [])
+    text = safe_str(value)
+    return clip(text) if text is not None else f"<{type(value).__name__}>"
+
+
+def describe_mapping(value: Mapping[Any, Any], config: Config, depth: int) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for i, (key, item) in enumerate(value.items()):
+        if i >= MAX_ITEMS:
+            result["…"] = f"{len(value) - MAX_ITEMS} more"
+            break
+        name = clip(str(key), 60)
+        result[name] = MASK if config.sensitive.search(name) else describe(item, config, depth + 1)
+    return result
+
+
+def request_label(request: Any) -> str:
+    """Method and path only: the query string and body may carry the very secrets we mask."""
+    try:
+        return clip(f"{request.method} {request.path}")
+    except Exception:
+        return "<request>"
+
+
+def credential_report(credentials: Any, sender: Any, config: Config) -> list[dict[str, Any]]:
+    """One row per credential key: its status and a value safe to show."""
+    if not isinstance(credentials, Mapping):
+        return [{"key": "(credentials)", "status": "not_a_dict", "value": f"<{type(credentials).__name__}>"}]
+    through_django = sender == AUTH_SENDER
+    rows = []
+    for key, value in list(credentials.items())[:MAX_ITEMS]:
+        name = clip(str(key), 60)
+        if value == DJANGO_MASK and DJANGO_CREDENTIAL_RULE.search(name):
+            status, shown = "masked_by_django", DJANGO_MASK
+        elif config.sensitive.search(name):
+            status, shown = "sensitive_in_clear", MASK
+        else:
+            status, shown = "not_sensitive", describe(value, config, 1)
+        rows.append({"key": name, "status": status, "value": shown, "via_authenticate": through_django})
+    return rows
+
+
+def build(name: str, sender: str, named: dict[str, Any], config: Config) -> dict[str, Any]:
+    """The event for one send. Argument order is the order Django sends them in."""
+    arguments: dict[str, Any] = {}
+    event: dict[str, Any] = {"signal": name, "sender": sender, "args": arguments}
+    for key, value in named.items():
+        if key == "credentials":
+            event["credentials"] = credential_report(value, sender, config)
+        elif key in ("update_fields", "pk_set") and value is not None:
+            arguments[key] = sorted((describe(v, config, 1) for v in value), key=str)
+        elif key == "instance" and isinstance(value, Model):
+            arguments[key] = instance_label(value)
+            row = row_key(value)
+            if row is not None:
+                event["row"] = row
+        elif config.sensitive.search(key) and key not in ("using", "origin"):
+            arguments[key] = MASK
+        else:
+            arguments[key] = describe(value, config)
+    return event
+
+
+def init_example(name: str, named: dict[str, Any], config: Config) -> dict[str, Any]:
+    """The first pre_init/post_init of a model, summarised: raw column values (password hashes among them)
+    are counted, never shown."""
+    if name == "pre_init":
+        args = named.get("args") or ()
+        kwargs = named.get("kwargs") or {}
+        return {
+            "args": f"{len(args)} positional value{'s' if len(args) != 1 else ''}",
+            "kwargs": describe_mapping(kwargs, config, 1) if isinstance(kwargs, Mapping) else {},
+        }
+    return {}
+
+
+def receiver_name(receiver: Any) -> tuple[str, str]:
+    """``module.qualname`` and ``file:line`` of a receiver, looking through decorators and partials."""
+    func = receiver
+    for _ in range(10):
+        inner = getattr(func, "__wrapped__", None) or getattr(func, "func", None)
+        if inner is None:
+            break
+        func = inner
+    func = getattr(func, "__func__", func)
+    module = getattr(func, "__module__", None) or type(func).__module__
+    qualname = getattr(func, "__qualname__", None) or type(func).__qualname__
+    code = getattr(func, "__code__", None) or getattr(getattr(func, "__call__", None), "__code__", None)
+    where = f"{code.co_filename}:{code.co_firstlineno}" if code is not None else ""
+    return clip(f"{module}.{qualname}"), where
+
+
+def describe_receivers(responses: list[Any]) -> list[dict[str, Any]]:
+    rows = []
+    for item in responses[:50]:
+        try:
+            receiver, response = item
+        except (TypeError, ValueError):
+            continue
+        name, where = receiver_name(receiver)
+        row: dict[str, Any] = {"name": name, "where": where}
+        if isinstance(response, BaseException):
+            row["error"] = describe_exception(response)
+        rows.append(row)
+    return rows
+
+
+def describe_exception(error: BaseException) -> str:
+    text = safe_str(error)
+    return clip(f"{type(error).__name__}: {text}" if text else type(error).__name__)
+
+
+def stack_of(frame: FrameType | None, hidden: tuple[str, ...]) -> list[list[Any]]:
+    """Frames from the outermost to the send, as djdt's ``render_stacktrace`` expects them."""
+    trace = []
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if not any(module == h or module.startswith(h + ".") for h in hidden):
+            code = frame.f_code
+            source = linecache.getline(code.co_filename, frame.f_lineno, frame.f_globals).strip()
+            trace.append([code.co_filename, frame.f_lineno, code.co_name, source, None])
+        frame = frame.f_back
+    trace.reverse()
+    return trace

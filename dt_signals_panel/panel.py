@@ -1,0 +1,73 @@
+"""``SignalActivityPanel``: the thin adapter between a capture and django-debug-toolbar.
+
+Open a capture when the toolbar turns instrumentation on, close it when it turns it off, and turn the
+recording into stats once. Everything the panel shows afterwards comes from those stats alone, because djdt
+may render the panel later from its store, with no request at hand.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from debug_toolbar.panels import Panel
+from django.templatetags.static import static
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from dt_signals_panel.findings import build_stats
+from dt_signals_panel.recorder import capture
+from dt_signals_panel.view import view_model
+
+
+class SignalActivityPanel(Panel):  # type: ignore[misc]
+    """Every auth and model signal the request sent, grouped by signal, with arguments and receivers."""
+
+    is_async = True
+    title = _("Signal activity")
+    nav_title = _("Signal activity")
+    template = "dt_signals_panel/panel.html"
+
+    _capture: capture | None = None
+
+    @property
+    def nav_subtitle(self) -> str:
+        summary = self.get_stats().get("summary")
+        if not summary:
+            return ""
+        signals, saves = summary["signals"], summary["saves"]
+        return " · ".join(
+            [
+                ngettext("%(n)d signal", "%(n)d signals", signals) % {"n": signals},
+                ngettext("%(n)d save", "%(n)d saves", saves) % {"n": saves},
+            ]
+        )
+
+    @property
+    def scripts(self) -> list[str]:
+        return [static("dt_signals_panel/panel.js")]
+
+    def enable_instrumentation(self) -> None:
+        if self._capture is None:
+            self._capture = capture()
+            self._capture.__enter__()
+
+    async def aenable_instrumentation(self) -> None:
+        # Runs in the request's own coroutine, so the capture's ContextVar reaches the view and every
+        # sync_to_async thread it uses (setting it inside sync_to_async would not).
+        self.enable_instrumentation()
+
+    def disable_instrumentation(self) -> None:
+        if self._capture is not None:
+            self._capture.__exit__(None, None, None)
+
+    def generate_stats(self, request: Any, response: Any) -> None:
+        if self._capture is None:
+            return
+        self.record_stats(build_stats(self._capture.recording))
+
+    @property
+    def content(self) -> str:
+        from django.template.loader import render_to_string
+
+        return render_to_string(self.template, view_model(self.get_stats()))

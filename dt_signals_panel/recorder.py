@@ -1,0 +1,340 @@
+"""Record signal sends into the capture of the request that made them.
+
+We observe by replacing ``send``, ``send_robust``, ``asend`` and ``asend_robust`` on each tracked ``Signal``
+instance, never by connecting a receiver: a connected receiver makes Django skip fast deletes and the m2m
+fast-add path, so the application would run different SQL with the panel on, and it could not see sends
+that reach no receiver. The wrappers exist only while a capture is open anywhere in the process; a send made
+outside every capture costs one ``ContextVar`` read.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar, Token
+from typing import Any
+
+from django.dispatch import Signal
+
+from dt_signals_panel import events
+from dt_signals_panel.conf import Config, get_config
+from dt_signals_panel.signals import INIT_SIGNALS, tracked_signals
+
+#: The open captures of the current context, innermost last. ``()`` when nothing records; also set to ``()``
+#: while we label an instance, so whatever our own ``str()`` call sends is not recorded.
+_open: ContextVar[tuple[Recording, ...]] = ContextVar("dt_signals_panel_open", default=())
+#: The sequence number of the event whose receivers are running, so a nested send knows its parent.
+_parent: ContextVar[int | None] = ContextVar("dt_signals_panel_parent", default=None)
+
+_METHODS = ("send", "send_robust", "asend", "asend_robust")
+_install_lock = threading.Lock()
+#: signal -> [number of captures using it, {method: the instance attribute we replaced, or _ABSENT}]
+_installed: dict[Signal, list[Any]] = {}
+_ABSENT = object()
+
+
+class Recording:
+    """What one capture saw. Events are JSON-ready dicts built at send time; nothing here holds a model
+    instance, request or user once the send returns."""
+
+    def __init__(self, config: Config, signals: dict[Signal, str]) -> None:
+        self.config = config
+        self.signals = signals
+        self.started = time.perf_counter()
+        self.events: list[dict[str, Any]] = []
+        self.dropped = 0
+        self.closed = False
+        self.duration_ms: float | None = None
+        # (signal name, sender label) -> exact count of every send, kept or not, inits excluded.
+        self._counts: dict[tuple[str, str], int] = {}
+        # (signal name, sender) -> itertools.count: next() is atomic, so threads of one request never lose a count.
+        self._inits: dict[tuple[str, Any], Iterator[int]] = {}
+        self._init_examples: dict[tuple[str, Any], dict[str, Any]] = {}
+        self._seq = itertools.count(1)
+        self._lock = threading.Lock()
+        # One full stack per operation: the pre_ and post_ send of one save come from the same user frame.
+        self._last_stack: tuple[int, int, int] | None = None
+        self._last_stack_id = 0
+        self.stacks: list[list[list[Any]]] = []
+        self._final_inits: list[dict[str, Any]] | None = None
+
+    # -- read API -------------------------------------------------------------------------------------
+    def count(self, signal: str, sender: Any = None) -> int:
+        """Exact number of sends of ``signal`` (its name, e.g. ``"post_save"``), from ``sender`` if given
+        (a model class, or its label such as ``"auth.User"``, or the string sender itself)."""
+        wanted = None if sender is None else events.sender_label(sender)
+        if signal in INIT_SIGNALS:
+            return sum(
+                row[signal]
+                for row in self.inits
+                if wanted is None or row["sender"] == wanted
+            )
+        return sum(
+            n for (name, label), n in self._counts.items() if name == signal and (wanted is None or label == wanted)
+        )
+
+    @property
+    def total(self) -> int:
+        return sum(self._counts.values()) + sum(r["pre_init"] + r["post_init"] for r in self.inits)
+
+    @property
+    def inits(self) -> list[dict[str, Any]]:
+        """``pre_init``/``post_init`` counts per model, aggregated because a queryset sends two per row."""
+        if self._final_inits is not None:
+            return self._final_inits
+        return self._summarise_inits(dict(self._inits))
+
+    def _summarise_inits(self, counters: dict[tuple[str, Any], Iterator[int]]) -> list[dict[str, Any]]:
+        rows: dict[str, dict[str, Any]] = {}
+        for (name, sender), counter in counters.items():
+            label = events.sender_label(sender)
+            if events.is_toolbar_label(label):
+                continue
+            # Reading an itertools.count consumes one value; read from a copy so the live one stays exact.
+            value = int(repr(counter)[6:-1])
+            row = rows.setdefault(label, {"sender": label, "pre_init": 0, "post_init": 0, "example": None})
+            row[name] += value
+            example = self._init_examples.get((name, sender))
+            if example and (row["example"] is None or name == "pre_init"):
+                row["example"] = example
+        return sorted(rows.values(), key=lambda r: (-(r["pre_init"] + r["post_init"]), r["sender"]))
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        return dict(self._counts)
+
+    # -- recording ------------------------------------------------------------------------------------
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.duration_ms = (time.perf_counter() - self.started) * 1000
+        self._final_inits = self._summarise_inits(self._inits)
+        # A thread that inherited our context keeps counting into a dict nobody reads.
+        self._inits = {}
+
+    def _count_init(self, name: str, sender: Any, named: dict[str, Any]) -> None:
+        key = (name, sender)
+        counter = self._inits.get(key)
+        if counter is None:
+            with self._lock:
+                counter = self._inits.get(key)
+                if counter is None:
+                    self._init_examples[key] = events.init_example(name, named, self.config)
+                    counter = self._inits[key] = itertools.count(0)
+        next(counter)
+
+    def _begin(self, name: str, sender: Any, named: dict[str, Any], mode: str) -> dict[str, Any] | None:
+        """Count the send and, below the cap, build its event. Runs before dispatch, so nested sends made by
+        receivers land after their parent."""
+        label = events.sender_label(sender)
+        if events.is_toolbar_label(label):
+            return None
+        key = (name, label)
+        with self._lock:
+            self._counts[key] = self._counts.get(key, 0) + 1
+            if len(self.events) >= self.config.max_events:
+                self.dropped += 1
+                return None
+        token = _open.set(())
+        try:
+            event = events.build(name, label, named, self.config)
+        finally:
+            _open.reset(token)
+        event["seq"] = next(self._seq)
+        event["t"] = round((time.perf_counter() - self.started) * 1000, 3)
+        event["parent"] = _parent.get()
+        if mode != "send":
+            event["mode"] = mode
+        if self.config.call_sites:
+            self._locate(event)
+        with self._lock:
+            self.events.append(event)
+        return event
+
+    def _locate(self, event: dict[str, Any]) -> None:
+        hidden = self.config.hidden_modules
+        sending = frame = sys._getframe(3)
+        user_frame = None
+        while frame is not None:
+            module = frame.f_globals.get("__name__", "")
+            if not (module.startswith(hidden) and _is_module_or_child(module, hidden)):
+                user_frame = frame
+                break
+            frame = frame.f_back
+        if user_frame is None:
+            return
+        code = user_frame.f_code
+        event["site"] = [code.co_filename, user_frame.f_lineno, code.co_name]
+        if not self.config.stacktraces:
+            return
+        key = (id(user_frame), user_frame.f_lasti, user_frame.f_lineno)
+        if key != self._last_stack:
+            self.stacks.append(events.stack_of(sending, self.config.stack_hidden))
+            self._last_stack = key
+            self._last_stack_id = len(self.stacks) - 1
+        event["stack"] = self._last_stack_id
+
+    def _finish(self, event: dict[str, Any] | None, started: float, result: Any, error: BaseException | None) -> None:
+        if event is None:
+            return
+        event["ms"] = round((time.perf_counter() - started) * 1000, 3)
+        if error is not None:
+            event["error"] = events.describe_exception(error)
+        elif isinstance(result, list):
+            event["receivers"] = events.describe_receivers(result)
+
+
+def _is_module_or_child(module: str, prefixes: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+# -- the wrappers ---------------------------------------------------------------------------------------
+def _make_init_wrapper(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    # The hot path: Django sends pre_init and post_init for every row loaded. Count, nothing more.
+    def send(sender: Any, **named: Any) -> Any:
+        for recording in _open.get():
+            recording._count_init(name, sender, named)
+        return original(sender, **named)
+
+    return send
+
+
+def _make_sync_wrapper(name: str, original: Callable[..., Any], mode: str) -> Callable[..., Any]:
+    def send(sender: Any, **named: Any) -> Any:
+        recordings = _open.get()
+        if not recordings:
+            return original(sender, **named)
+        begun = [(r, r._begin(name, sender, named, mode)) for r in recordings if not r.closed]
+        parent = next((e["seq"] for _, e in reversed(begun) if e is not None), None)
+        token = _parent.set(parent) if parent is not None else None
+        started = time.perf_counter()
+        try:
+            result = original(sender, **named)
+        except BaseException as error:
+            for recording, event in begun:
+                recording._finish(event, started, None, error)
+            raise
+        finally:
+            if token is not None:
+                _parent.reset(token)
+        for recording, event in begun:
+            recording._finish(event, started, result, None)
+        return result
+
+    return send
+
+
+def _make_async_wrapper(name: str, original: Callable[..., Any], mode: str) -> Callable[..., Any]:
+    async def asend(sender: Any, **named: Any) -> Any:
+        recordings = _open.get()
+        if not recordings:
+            return await original(sender, **named)
+        begun = [(r, r._begin(name, sender, named, mode)) for r in recordings if not r.closed]
+        parent = next((e["seq"] for _, e in reversed(begun) if e is not None), None)
+        token = _parent.set(parent) if parent is not None else None
+        started = time.perf_counter()
+        try:
+            result = await original(sender, **named)
+        except BaseException as error:
+            for recording, event in begun:
+                recording._finish(event, started, None, error)
+            raise
+        finally:
+            if token is not None:
+                _parent.reset(token)
+        for recording, event in begun:
+            recording._finish(event, started, result, None)
+        return result
+
+    return asend
+
+
+def _wrapper_for(name: str, method: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    if name in INIT_SIGNALS:
+        if method.startswith("a"):
+            return _make_async_wrapper(name, original, method)
+        return _make_init_wrapper(name, original)
+    if method.startswith("a"):
+        return _make_async_wrapper(name, original, method)
+    return _make_sync_wrapper(name, original, method)
+
+
+def _install(signals: dict[Signal, str]) -> None:
+    with _install_lock:
+        for signal, name in signals.items():
+            entry = _installed.get(signal)
+            if entry is not None:
+                entry[0] += 1
+                continue
+            saved: dict[str, Any] = {}
+            wrappers: dict[str, Any] = {}
+            for method in _METHODS:
+                # Whatever is there now, Django's bound method or another tool's wrapper, is what we call.
+                saved[method] = signal.__dict__.get(method, _ABSENT)
+                wrappers[method] = _wrapper_for(name, method, getattr(signal, method))
+                setattr(signal, method, wrappers[method])
+            _installed[signal] = [1, saved, wrappers]
+
+
+def _uninstall(signals: dict[Signal, str]) -> None:
+    with _install_lock:
+        for signal in signals:
+            entry = _installed.get(signal)
+            if entry is None:
+                continue
+            entry[0] -= 1
+            if entry[0] > 0:
+                continue
+            del _installed[signal]
+            _, saved, wrappers = entry
+            for method in _METHODS:
+                if signal.__dict__.get(method) is not wrappers[method]:
+                    # Someone wrapped on top of us; taking ours out would drop theirs. Ours stays, inert.
+                    continue
+                if saved[method] is _ABSENT:
+                    delattr(signal, method)
+                else:
+                    setattr(signal, method, saved[method])
+
+
+def is_installed(signal: Signal) -> bool:
+    return signal in _installed
+
+
+class capture:  # noqa: N801 - used like a function: ``with capture() as recording``
+    """Record every send of the tracked signals made in this context, in sync or async code.
+
+    Captures nest: a send is recorded by every capture open around it. Threads started inside do not
+    inherit the capture (a new thread starts with an empty context), so their sends are not recorded.
+    """
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or get_config()
+        self.recording = Recording(self.config, tracked_signals(self.config))
+        self._token: Token[tuple[Recording, ...]] | None = None
+
+    def __enter__(self) -> Recording:
+        _install(self.recording.signals)
+        self._token = _open.set((*_open.get(), self.recording))
+        self.recording.started = time.perf_counter()
+        return self.recording
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.recording.close()
+        if self._token is not None:
+            try:
+                _open.reset(self._token)
+            except ValueError:
+                # Closed from another context than it was opened in: drop just this capture from here.
+                _open.set(tuple(r for r in _open.get() if r is not self.recording))
+            self._token = None
+        _uninstall(self.recording.signals)
+
+    async def __aenter__(self) -> Recording:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.__exit__(*exc_info)

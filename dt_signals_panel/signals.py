@@ -1,0 +1,49 @@
+"""Which signals we record, under which names, in the order the panel shows them."""
+
+from __future__ import annotations
+
+from django.contrib.auth import signals as auth_signals
+from django.db.models import signals as model_signals
+from django.dispatch import Signal
+from django.utils.module_loading import import_string
+
+from dt_signals_panel.conf import Config
+
+#: The panel's group order: what a request does first (log in, load, save, delete) comes first.
+BUILTIN: dict[str, Signal] = {
+    "user_logged_in": auth_signals.user_logged_in,
+    "user_logged_out": auth_signals.user_logged_out,
+    "user_login_failed": auth_signals.user_login_failed,
+    "pre_init": model_signals.pre_init,
+    "post_init": model_signals.post_init,
+    "pre_save": model_signals.pre_save,
+    "post_save": model_signals.post_save,
+    "pre_delete": model_signals.pre_delete,
+    "post_delete": model_signals.post_delete,
+    "m2m_changed": model_signals.m2m_changed,
+    "class_prepared": model_signals.class_prepared,
+    "pre_migrate": model_signals.pre_migrate,
+    "post_migrate": model_signals.post_migrate,
+}
+INIT_SIGNALS = frozenset({"pre_init", "post_init"})
+SAVE_SIGNALS = frozenset({"pre_save", "post_save"})
+
+
+def tracked_signals(config: Config) -> dict[Signal, str]:
+    """Built-in signals plus every importable ``EXTRA_SIGNALS`` path (a bad path is reported by check
+    ``dt_signals_panel.E004`` rather than breaking requests)."""
+    tracked = {signal: name for name, signal in BUILTIN.items()}
+    for path in config.extra_signals:
+        try:
+            signal = import_string(path)
+        except ImportError:
+            continue
+        if isinstance(signal, Signal) and signal not in tracked:
+            tracked[signal] = path.rsplit(".", 1)[-1]
+    return tracked
+
+
+def order(name: str) -> int:
+    """Position of a signal's group; extra signals come after the built-in ones, alphabetically."""
+    names = list(BUILTIN)
+    return names.index(name) if name in BUILTIN else len(names)

@@ -1,0 +1,1 @@
+// Behaviour for the Signal activity panel arrives with the browser work.

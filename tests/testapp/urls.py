@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from debug_toolbar.toolbar import debug_toolbar_urls
+from django.urls import path
+
+from tests.testapp import views
+
+urlpatterns = [
+    path("", views.nothing),
+    path("create/", views.create_then_update),
+    path("archive/", views.archive),
+    path("delete/", views.delete_cascade),
+    path("m2m/", views.m2m),
+    path("load/", views.load_many),
+    path("login/", views.log_in),
+    path("logout/", views.log_out),
+    path("failed-login/", views.failed_login),
+    path("direct-failed-login/", views.direct_failed_login),
+    path("async-create/", views.async_create),
+    path("quiet/", views.quiet_work),
+    *debug_toolbar_urls(),
+]
