@@ -202,26 +202,37 @@ def _make_init_wrapper(name: str, original: Callable[..., Any]) -> Callable[...,
     return send
 
 
+def _begin_all(
+    recordings: tuple[Recording, ...], name: str, sender: Any, named: dict[str, Any], mode: str
+) -> tuple[list[tuple[Recording, dict[str, Any] | None]], Token[int | None] | None]:
+    begun = [(r, r._begin(name, sender, named, mode)) for r in recordings if not r.closed]
+    parent = next((e["seq"] for _, e in reversed(begun) if e is not None), None)
+    return begun, (_parent.set(parent) if parent is not None else None)
+
+
+def _finish_all(
+    begun: list[tuple[Recording, dict[str, Any] | None]], started: float, result: Any, error: BaseException | None
+) -> None:
+    for recording, event in begun:
+        recording._finish(event, started, result, error)
+
+
 def _make_sync_wrapper(name: str, original: Callable[..., Any], mode: str) -> Callable[..., Any]:
     def send(sender: Any, **named: Any) -> Any:
         recordings = _open.get()
         if not recordings:
             return original(sender, **named)
-        begun = [(r, r._begin(name, sender, named, mode)) for r in recordings if not r.closed]
-        parent = next((e["seq"] for _, e in reversed(begun) if e is not None), None)
-        token = _parent.set(parent) if parent is not None else None
+        begun, token = _begin_all(recordings, name, sender, named, mode)
         started = time.perf_counter()
         try:
             result = original(sender, **named)
         except BaseException as error:
-            for recording, event in begun:
-                recording._finish(event, started, None, error)
+            _finish_all(begun, started, None, error)
             raise
         finally:
             if token is not None:
                 _parent.reset(token)
-        for recording, event in begun:
-            recording._finish(event, started, result, None)
+        _finish_all(begun, started, result, None)
         return result
 
     return send
@@ -232,21 +243,17 @@ def _make_async_wrapper(name: str, original: Callable[..., Any], mode: str) -> C
         recordings = _open.get()
         if not recordings:
             return await original(sender, **named)
-        begun = [(r, r._begin(name, sender, named, mode)) for r in recordings if not r.closed]
-        parent = next((e["seq"] for _, e in reversed(begun) if e is not None), None)
-        token = _parent.set(parent) if parent is not None else None
+        begun, token = _begin_all(recordings, name, sender, named, mode)
         started = time.perf_counter()
         try:
             result = await original(sender, **named)
         except BaseException as error:
-            for recording, event in begun:
-                recording._finish(event, started, None, error)
+            _finish_all(begun, started, None, error)
             raise
         finally:
             if token is not None:
                 _parent.reset(token)
-        for recording, event in begun:
-            recording._finish(event, started, result, None)
+        _finish_all(begun, started, result, None)
         return result
 
     return asend
