@@ -19,7 +19,7 @@ from typing import Any
 
 from django.dispatch import Signal
 
-from dt_signals_panel import events
+from dt_signals_panel import events, snapshots
 from dt_signals_panel.conf import Config, get_config
 from dt_signals_panel.signals import INIT_SIGNALS, tracked_signals
 
@@ -193,10 +193,17 @@ def _is_module_or_child(module: str, prefixes: tuple[str, ...]) -> bool:
 
 # -- the wrappers ---------------------------------------------------------------------------------------
 def _make_init_wrapper(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
-    # The hot path: Django sends pre_init and post_init for every row loaded. Count, nothing more.
+    # The hot path: Django sends pre_init and post_init for every row loaded. Count, and at post_init
+    # keep the row's state (one dict copy) so a later save can tell what it changed.
+    snapshot = name == "post_init"
+
     def send(sender: Any, **named: Any) -> Any:
-        for recording in _open.get():
-            recording._count_init(name, sender, named)
+        recordings = _open.get()
+        if recordings:
+            for recording in recordings:
+                recording._count_init(name, sender, named)
+            if snapshot:
+                snapshots.remember_loaded(named.get("instance"))
         return original(sender, **named)
 
     return send

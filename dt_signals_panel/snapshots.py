@@ -1,0 +1,72 @@
+"""The last known state of a row, so a save can say which fields it changed.
+
+Django keeps no dirty state, and asking the database would change what the request does. So while a
+capture is open we copy an instance's ``__dict__`` when it is initialised (a C-level dict copy, no ``str()``,
+no query) and again after each save, and keep that copy on the instance's ``_state``: it lives and dies with
+the instance, so recording a million rows keeps nothing alive and nothing in the recording grows.
+Only field *names* ever leave this module, never values: a password hash is a field too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Model
+
+_KEY = "_dt_signals_panel_state"
+_MISSING = object()
+
+
+def remember_loaded(instance: Any) -> None:
+    """At ``post_init``: for a row from the database this is its state as loaded."""
+    try:
+        known = instance.__dict__.copy()
+        # Without _state in the copy there is no reference cycle: the copy dies with the instance.
+        known.pop("_state", None)
+        instance._state.__dict__[_KEY] = known
+    except AttributeError:  # not a model instance, or a ``_state`` without a ``__dict__``
+        pass
+
+
+def remember_saved(instance: Model, update_fields: Iterable[str] | None) -> None:
+    """At ``post_save``: the database now holds what was written."""
+    state = instance._state.__dict__
+    if update_fields is None or not isinstance(state.get(_KEY), dict):
+        remember_loaded(instance)
+        return
+    known = state[_KEY]
+    attnames = _attnames(instance, update_fields)
+    for name in attnames:
+        known[name] = instance.__dict__.get(name, _MISSING)
+
+
+def changed_fields(instance: Model, update_fields: Iterable[str] | None) -> list[str] | None:
+    """Names of the concrete fields (limited to ``update_fields`` when given) whose value differs from the
+    last known state; ``None`` when there is no state to compare with (a new row, or loaded outside the
+    capture)."""
+    known = instance._state.__dict__.get(_KEY)
+    if not isinstance(known, dict) or instance._state.adding:
+        return None
+    current = instance.__dict__
+    wanted = None if update_fields is None else set(update_fields)
+    changed = []
+    for field in instance._meta.concrete_fields:
+        if wanted is not None and field.name not in wanted and field.attname not in wanted:
+            continue
+        name = field.attname
+        if name not in current:  # deferred and never set: the save will not write it
+            continue
+        before = known.get(name, _MISSING)
+        try:
+            same = before is current[name] or bool(before == current[name])
+        except Exception:  # an __eq__ that raises (arrays, odd types): call it changed
+            same = False
+        if not same:
+            changed.append(field.name)
+    return changed
+
+
+def _attnames(instance: Model, names: Iterable[str]) -> list[str]:
+    wanted = set(names)
+    return [f.attname for f in instance._meta.concrete_fields if f.name in wanted or f.attname in wanted]
