@@ -18,6 +18,7 @@ from django.db import connections
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
+from dt_signals_panel import snapshots
 from dt_signals_panel.conf import Config
 
 #: What ``django.contrib.auth`` puts in place of a credential its own rule matches.
@@ -187,10 +188,17 @@ def build(name: str, sender: str, named: dict[str, Any], config: Config) -> dict
             row = row_key(value)
             if row is not None:
                 event["row"] = row
+            if name == "pre_save":
+                changed = snapshots.changed_fields(value, named.get("update_fields"))
+                if changed is not None:
+                    event["changed"] = changed
+                    event["field_count"] = sum(1 for f in value._meta.concrete_fields if not f.primary_key)
         elif config.sensitive.search(key) and key not in ("using", "origin"):
             arguments[key] = MASK
         else:
             arguments[key] = describe(value, config)
+    if "row" in event:
+        event["row"]["using"] = arguments.get("using")
     return event
 
 
@@ -223,7 +231,9 @@ def receiver_name(receiver: Any) -> tuple[str, str]:
     return clip(f"{module}.{qualname}"), where
 
 
-def describe_receivers(responses: list[Any]) -> list[dict[str, Any]]:
+def describe_receivers(responses: list[Any], timings: list[Any]) -> list[dict[str, Any]]:
+    """The receivers that ran, in order, each with its own time when we could measure it."""
+    spent = {id(receiver): seconds for receiver, seconds in timings}
     rows = []
     for item in responses[:50]:
         try:
@@ -232,6 +242,8 @@ def describe_receivers(responses: list[Any]) -> list[dict[str, Any]]:
             continue
         name, where = receiver_name(receiver)
         row: dict[str, Any] = {"name": name, "where": where}
+        if id(receiver) in spent:
+            row["ms"] = round(spent[id(receiver)] * 1000, 3)
         if isinstance(response, BaseException):
             row["error"] = describe_exception(response)
         rows.append(row)

@@ -1,41 +1,213 @@
-"""What the panel states about a recording: the groups, the summary line, and (later) the findings.
+"""What the panel states about a recording: groups, a summary, and the findings a developer came for.
 
 Built once, after the request, from the recording's JSON-ready events; the result is the panel's stats.
+The same functions serve ``dt_signals_panel.testing``, so a test and the panel always agree.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dt_signals_panel import signals
 from dt_signals_panel.recorder import Recording
 
 #: Bumped when the shape of the stats changes, so a stored toolbar from an older version is recognised.
 STATS_VERSION = 1
+#: Instances initialised per request past which the panel suggests loading less.
+MANY_INSTANCES = 1000
+
+Event = dict[str, Any]
+
+
+def _site_text(site: Sequence[Any] | None) -> str:
+    return f"{site[0]}:{site[1]} in {site[2]}" if site else _("an unknown place")
+
+
+def redundant_saves(events: Sequence[Event]) -> list[dict[str, Any]]:
+    """Saves a developer could drop or narrow: the same row saved again, a save that changed nothing, and a
+    full save where ``update_fields`` would do. Keyed on the concrete model, so a proxy and its base are one
+    row, and on the database alias, so the same pk in two databases is two rows."""
+    found: list[dict[str, Any]] = []
+    by_row: dict[tuple[str, str, Any], list[Event]] = {}
+    pre_saves = {e["seq"]: e for e in events if e["signal"] == "pre_save"}
+    for event in events:
+        row = event.get("row")
+        if event["signal"] == "post_save" and row:
+            by_row.setdefault((row["model"], row["pk"], row.get("using")), []).append(event)
+    for (model, pk, using), saves in by_row.items():
+        if len(saves) < 2:
+            continue
+        found.append(
+            {
+                "kind": "saved_again",
+                "model": model,
+                "pk": pk,
+                "using": using,
+                "seqs": [e["seq"] for e in saves],
+                "sites": [e.get("site") for e in saves],
+                "fields": [],
+                "message": ngettext(
+                    "redundant save: %(model)s #%(pk)s was saved %(n)d time in this request",
+                    "redundant save: %(model)s #%(pk)s was saved %(n)d times in this request",
+                    len(saves),
+                )
+                % {"model": model, "pk": pk, "n": len(saves)}
+                + " ("
+                + ", ".join(_site_text(e.get("site")) for e in saves)
+                + ")",
+            }
+        )
+    for event in pre_saves.values():
+        changed = event.get("changed")
+        row = event.get("row")
+        if changed is None or not row or event["args"].get("raw"):
+            continue
+        base = {"model": row["model"], "pk": row["pk"], "using": row.get("using"), "seqs": [event["seq"]]}
+        base["sites"] = [event.get("site")]
+        if not changed:
+            found.append(
+                {
+                    **base,
+                    "kind": "nothing_changed",
+                    "fields": [],
+                    "message": _(
+                        "redundant save: %(model)s #%(pk)s was saved but no field changed since it was "
+                        "loaded or last saved (%(site)s)"
+                    )
+                    % {"model": row["model"], "pk": row["pk"], "site": _site_text(event.get("site"))},
+                }
+            )
+        elif event["args"].get("update_fields") is None and len(changed) < event.get("field_count", 0):
+            found.append(
+                {
+                    **base,
+                    "kind": "update_fields_would_do",
+                    "fields": changed,
+                    "message": _(
+                        "partly redundant save: %(model)s #%(pk)s was saved in full but only %(fields)s "
+                        "changed; save(update_fields=%(list)s) would do (%(site)s)"
+                    )
+                    % {
+                        "model": row["model"],
+                        "pk": row["pk"],
+                        "fields": ", ".join(changed),
+                        "list": repr(sorted(changed)),
+                        "site": _site_text(event.get("site")),
+                    },
+                }
+            )
+    found.sort(key=lambda f: f["seqs"][0])
+    return found
+
+
+def credentials_in_clear(events: Sequence[Event]) -> list[dict[str, Any]]:
+    """Every credential that looked sensitive and still reached the receivers of ``user_login_failed`` in
+    clear. The values were masked before they were recorded; only the key names are here."""
+    found = []
+    for event in events:
+        for row in event.get("credentials") or ():
+            if row["status"] != "sensitive_in_clear":
+                continue
+            via = row.get("via_authenticate", False)
+            found.append(
+                {
+                    "seq": event["seq"],
+                    "sender": event["sender"],
+                    "key": row["key"],
+                    "site": event.get("site"),
+                    "via_authenticate": via,
+                    "message": (
+                        _("credential %(key)r reached user_login_failed receivers in clear (sent through authenticate(), whose masking does not cover it)")
+                        if via
+                        else _("credential %(key)r reached user_login_failed receivers in clear (sent by %(sender)s, bypassing authenticate(): Django masked nothing)")
+                    )
+                    % {"key": row["key"], "sender": event["sender"]},
+                }
+            )
+    return found
+
+
+def receiver_times(events: Sequence[Event]) -> list[dict[str, Any]]:
+    """Time per receiver across the request, slowest first, so the receiver that made a page slow is the
+    first line."""
+    rows: dict[str, dict[str, Any]] = {}
+    for event in events:
+        for receiver in event.get("receivers") or ():
+            row = rows.setdefault(
+                receiver["name"],
+                {"name": receiver["name"], "where": receiver.get("where", ""), "calls": 0, "ms": 0.0, "max_ms": 0.0,
+                 "errors": 0, "signals": []},
+            )
+            ms = receiver.get("ms", 0.0)
+            row["calls"] += 1
+            row["ms"] = round(row["ms"] + ms, 3)
+            row["max_ms"] = max(row["max_ms"], ms)
+            row["errors"] += 1 if receiver.get("error") else 0
+            if event["signal"] not in row["signals"]:
+                row["signals"].append(event["signal"])
+    return sorted(rows.values(), key=lambda r: (-r["ms"], r["name"]))
+
+
+def init_hints(inits: Sequence[dict[str, Any]], saves_by_model: dict[str, int]) -> list[dict[str, Any]]:
+    hints = []
+    for row in inits:
+        made = row["post_init"]
+        if made < MANY_INSTANCES:
+            continue
+        hints.append(
+            {
+                "sender": row["sender"],
+                "count": made,
+                "message": _(
+                    "%(n)d %(model)s instances were built in this request and %(saved)d saved: if the page "
+                    "does not need them all, load fewer (pagination, .only(), .values(), .iterator())"
+                )
+                % {"n": made, "model": row["sender"], "saved": saves_by_model.get(row["sender"], 0)},
+            }
+        )
+    return hints
 
 
 def build_stats(recording: Recording) -> dict[str, Any]:
     """The panel's stats: JSON primitives only, never empty (djdt reads an empty dict as 'panel off')."""
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for event in recording.events:
+    events = recording.events
+    grouped: dict[str, list[Event]] = {}
+    for event in events:
         grouped.setdefault(event["signal"], []).append(event)
     counts: dict[str, int] = {}
-    for (name, _sender), n in recording.counts().items():
+    saves_by_model: dict[str, int] = {}
+    for (name, sender), n in recording.counts().items():
         counts[name] = counts.get(name, 0) + n
+        if name == "post_save":
+            saves_by_model[sender] = saves_by_model.get(sender, 0) + n
     names = sorted(set(counts) | set(grouped), key=lambda n: (signals.order(n), n))
     groups = [
-        {"signal": name, "count": counts.get(name, 0), "events": grouped.get(name, [])}
+        {
+            "signal": name,
+            "count": counts.get(name, 0),
+            "ms": round(sum(e.get("ms", 0.0) for e in grouped.get(name, [])), 3),
+            "events": grouped.get(name, []),
+        }
         for name in names
     ]
     inits = recording.inits
-    init_total = sum(row["pre_init"] + row["post_init"] for row in inits)
+    redundant = redundant_saves(events)
+    in_clear = credentials_in_clear(events)
+    receivers = receiver_times(events)
     summary = {
-        "signals": sum(counts.values()) + init_total,
+        "signals": sum(counts.values()) + sum(row["pre_init"] + row["post_init"] for row in inits),
         "saves": counts.get("post_save", 0),
         "deletes": counts.get("post_delete", 0),
         "failed_logins": counts.get("user_login_failed", 0),
         "rows_loaded": sum(row["post_init"] for row in inits),
-        "kept": len(recording.events),
+        "redundant_saves": len(redundant),
+        "credentials_in_clear": len(in_clear),
+        "slowest_receiver": receivers[0] if receivers and receivers[0]["ms"] > 0 else None,
+        "kept": len(events),
         "dropped": recording.dropped,
     }
     return {
@@ -43,6 +215,12 @@ def build_stats(recording: Recording) -> dict[str, Any]:
         "summary": summary,
         "groups": groups,
         "inits": inits,
+        "findings": {
+            "redundant_saves": redundant,
+            "credentials_in_clear": in_clear,
+            "init_hints": init_hints(inits, saves_by_model),
+        },
+        "receivers": receivers,
         "stacks": recording.stacks,
         "duration_ms": round(recording.duration_ms or 0.0, 3),
     }

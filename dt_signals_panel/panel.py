@@ -7,7 +7,6 @@ may render the panel later from its store, with no request at hand.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from debug_toolbar.panels import Panel
@@ -36,12 +35,14 @@ class SignalActivityPanel(Panel):  # type: ignore[misc]
         if not summary:
             return ""
         signals, saves = summary["signals"], summary["saves"]
-        return " · ".join(
-            [
-                ngettext("%(n)d signal", "%(n)d signals", signals) % {"n": signals},
-                ngettext("%(n)d save", "%(n)d saves", saves) % {"n": saves},
-            ]
-        )
+        parts = [
+            ngettext("%(n)d signal", "%(n)d signals", signals) % {"n": signals},
+            ngettext("%(n)d save", "%(n)d saves", saves) % {"n": saves},
+        ]
+        redundant = summary.get("redundant_saves", 0)
+        if redundant:
+            parts.append(ngettext("%(n)d redundant save", "%(n)d redundant saves", redundant) % {"n": redundant})
+        return " · ".join(parts)
 
     @property
     def scripts(self) -> list[str]:

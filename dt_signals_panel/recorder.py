@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar, Token
 from typing import Any
 
+from django.db.models import Model
 from django.dispatch import Signal
 
 from dt_signals_panel import events, snapshots
@@ -28,6 +29,11 @@ from dt_signals_panel.signals import INIT_SIGNALS, tracked_signals
 _open: ContextVar[tuple[Recording, ...]] = ContextVar("dt_signals_panel_open", default=())
 #: The sequence number of the event whose receivers are running, so a nested send knows its parent.
 _parent: ContextVar[int | None] = ContextVar("dt_signals_panel_parent", default=None)
+
+#: Set by a send wrapper just before Django's dispatch, taken (and cleared) by the ``_live_receivers`` wrapper:
+#: where the receivers of the event being sent record their time. Cleared at once, so sends made by those
+#: receivers never see it.
+_pending: ContextVar[list[Any] | None] = ContextVar("dt_signals_panel_pending", default=None)
 
 _METHODS = ("send", "send_robust", "asend", "asend_robust")
 _install_lock = threading.Lock()
@@ -56,7 +62,8 @@ class Recording:
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
         # One full stack per operation: the pre_ and post_ send of one save come from the same user frame.
-        self._last_stack: tuple[int, int, int] | None = None
+        self._last_frame: Any = None
+        self._last_lasti = -1
         self._last_stack_id = 0
         self.stacks: list[list[list[Any]]] = []
         self._final_inits: list[dict[str, Any]] | None = None
@@ -110,6 +117,7 @@ class Recording:
         if self.closed:
             return
         self.closed = True
+        self._last_frame = None
         self.duration_ms = (time.perf_counter() - self.started) * 1000
         self._final_inits = self._summarise_inits(self._inits)
         # A thread that inherited our context keeps counting into a dict nobody reads.
@@ -170,21 +178,30 @@ class Recording:
         event["site"] = [code.co_filename, user_frame.f_lineno, code.co_name]
         if not self.config.stacktraces:
             return
-        key = (id(user_frame), user_frame.f_lasti, user_frame.f_lineno)
-        if key != self._last_stack:
+        # The same frame at the same instruction is the same operation (the pre_ and post_ send of one save,
+        # every row of one cascade): one stack serves them all. Holding the frame keeps its identity unique.
+        if user_frame is not self._last_frame or user_frame.f_lasti != self._last_lasti:
             self.stacks.append(events.stack_of(sending, self.config.stack_hidden))
-            self._last_stack = key
+            self._last_frame, self._last_lasti = user_frame, user_frame.f_lasti
             self._last_stack_id = len(self.stacks) - 1
         event["stack"] = self._last_stack_id
 
-    def _finish(self, event: dict[str, Any] | None, started: float, result: Any, error: BaseException | None) -> None:
+    def _finish(
+        self,
+        event: dict[str, Any] | None,
+        started: float,
+        result: Any,
+        error: BaseException | None,
+        timings: list[Any] | None,
+    ) -> None:
         if event is None:
             return
         event["ms"] = round((time.perf_counter() - started) * 1000, 3)
         if error is not None:
             event["error"] = events.describe_exception(error)
-        elif isinstance(result, list):
-            event["receivers"] = events.describe_receivers(result)
+        # Receivers that ran, even when one raised: the ones before it and the one that raised have timings.
+        ran = result if isinstance(result, list) else [(receiver, None) for receiver, _ in timings or ()]
+        event["receivers"] = events.describe_receivers(ran, timings or [])
 
 
 def _is_module_or_child(module: str, prefixes: tuple[str, ...]) -> bool:
@@ -211,17 +228,74 @@ def _make_init_wrapper(name: str, original: Callable[..., Any]) -> Callable[...,
 
 def _begin_all(
     recordings: tuple[Recording, ...], name: str, sender: Any, named: dict[str, Any], mode: str
-) -> tuple[list[tuple[Recording, dict[str, Any] | None]], Token[int | None] | None]:
+) -> tuple[list[tuple[Recording, dict[str, Any] | None]], list[Any] | None, list[Token[Any]]]:
     begun = [(r, r._begin(name, sender, named, mode)) for r in recordings if not r.closed]
+    if name == "post_save" and isinstance(named.get("instance"), Model):
+        snapshots.remember_saved(named["instance"], named.get("update_fields"))
     parent = next((e["seq"] for _, e in reversed(begun) if e is not None), None)
-    return begun, (_parent.set(parent) if parent is not None else None)
+    if parent is None:
+        return begun, None, []
+    timings: list[Any] = []
+    return begun, timings, [_parent.set(parent), _pending.set(timings)]
 
 
 def _finish_all(
-    begun: list[tuple[Recording, dict[str, Any] | None]], started: float, result: Any, error: BaseException | None
-) -> None:
+    begun: list[tuple[Recording, dict[str, Any] | None]],
+    timings: list[Any] | None,
+    started: float,
+    result: Any,
+    error: BaseException | None,
+) -> Any:
+    """Record the outcome; give back Django's result with our timing shims replaced by the receivers."""
+    if timings and isinstance(result, list):
+        result = [(getattr(receiver, "_dt_original", receiver), response) for receiver, response in result]
     for recording, event in begun:
-        recording._finish(event, started, result, error)
+        recording._finish(event, started, result, error, timings)
+    return result
+
+
+def _reset(tokens: list[Token[Any]]) -> None:
+    for token in reversed(tokens):
+        token.var.reset(token)
+
+
+def _timed(receiver: Callable[..., Any], timings: list[Any]) -> Callable[..., Any]:
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return receiver(*args, **kwargs)
+        finally:
+            timings.append((receiver, time.perf_counter() - started))
+
+    timed._dt_original = receiver  # type: ignore[attr-defined]
+    return timed
+
+
+def _atimed(receiver: Callable[..., Any], timings: list[Any]) -> Callable[..., Any]:
+    async def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return await receiver(*args, **kwargs)
+        finally:
+            timings.append((receiver, time.perf_counter() - started))
+
+    timed._dt_original = receiver  # type: ignore[attr-defined]
+    return timed
+
+
+def _make_live_receivers_wrapper(original: Callable[..., Any]) -> Callable[..., Any]:
+    # Django asks _live_receivers for the receivers right before calling them; handing back shims that
+    # time each call is the one way to time receivers without re-implementing dispatch.
+    def _live_receivers(sender: Any) -> Any:
+        found = original(sender)
+        timings = _pending.get()
+        if timings is None:
+            return found
+        _pending.set(None)
+        sync_receivers, async_receivers = found
+        return [_timed(r, timings) for r in sync_receivers], [_atimed(r, timings) for r in async_receivers]
+
+    return _live_receivers
 
 
 def _make_sync_wrapper(name: str, original: Callable[..., Any], mode: str) -> Callable[..., Any]:
@@ -229,18 +303,16 @@ def _make_sync_wrapper(name: str, original: Callable[..., Any], mode: str) -> Ca
         recordings = _open.get()
         if not recordings:
             return original(sender, **named)
-        begun, token = _begin_all(recordings, name, sender, named, mode)
+        begun, timings, tokens = _begin_all(recordings, name, sender, named, mode)
         started = time.perf_counter()
         try:
             result = original(sender, **named)
         except BaseException as error:
-            _finish_all(begun, started, None, error)
+            _finish_all(begun, timings, started, None, error)
             raise
         finally:
-            if token is not None:
-                _parent.reset(token)
-        _finish_all(begun, started, result, None)
-        return result
+            _reset(tokens)
+        return _finish_all(begun, timings, started, result, None)
 
     return send
 
@@ -250,23 +322,28 @@ def _make_async_wrapper(name: str, original: Callable[..., Any], mode: str) -> C
         recordings = _open.get()
         if not recordings:
             return await original(sender, **named)
-        begun, token = _begin_all(recordings, name, sender, named, mode)
+        begun, timings, tokens = _begin_all(recordings, name, sender, named, mode)
         started = time.perf_counter()
         try:
             result = await original(sender, **named)
         except BaseException as error:
-            _finish_all(begun, started, None, error)
+            _finish_all(begun, timings, started, None, error)
             raise
         finally:
-            if token is not None:
-                _parent.reset(token)
-        _finish_all(begun, started, result, None)
-        return result
+            _reset(tokens)
+        return _finish_all(begun, timings, started, result, None)
 
     return asend
 
 
+def _methods_for(name: str) -> tuple[str, ...]:
+    # Receivers of pre_init/post_init are not timed: that would cost a shim per row loaded.
+    return _METHODS if name in INIT_SIGNALS else (*_METHODS, "_live_receivers")
+
+
 def _wrapper_for(name: str, method: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    if method == "_live_receivers":
+        return _make_live_receivers_wrapper(original)
     if name in INIT_SIGNALS:
         if method.startswith("a"):
             return _make_async_wrapper(name, original, method)
@@ -285,7 +362,7 @@ def _install(signals: dict[Signal, str]) -> None:
                 continue
             saved: dict[str, Any] = {}
             wrappers: dict[str, Any] = {}
-            for method in _METHODS:
+            for method in _methods_for(name):
                 # Whatever is there now, Django's bound method or another tool's wrapper, is what we call.
                 saved[method] = signal.__dict__.get(method, _ABSENT)
                 wrappers[method] = _wrapper_for(name, method, getattr(signal, method))
@@ -304,7 +381,7 @@ def _uninstall(signals: dict[Signal, str]) -> None:
                 continue
             del _installed[signal]
             _, saved, wrappers = entry
-            for method in _METHODS:
+            for method in wrappers:
                 if signal.__dict__.get(method) is not wrappers[method]:
                     # Someone wrapped on top of us; taking ours out would drop theirs. Ours stays, inert.
                     continue
