@@ -31,29 +31,54 @@ def site_text(site: list[Any] | None) -> tuple[str, str]:
     return f"{short_path(path)}:{line} in {func}", f"{path}:{line}"
 
 
+def depths(events: list[dict[str, Any]]) -> dict[int, int]:
+    """Nesting depth of each event: how many of its ancestors were kept."""
+    parent_of = {e["seq"]: e.get("parent") for e in events}
+    found: dict[int, int] = {}
+    for seq in sorted(parent_of):
+        parent = parent_of[seq]
+        found[seq] = found[parent] + 1 if parent in found else 0
+    return found
+
+
 def view_model(stats: dict[str, Any]) -> dict[str, Any]:
     if stats.get("version") != STATS_VERSION:
         return {"stale": True}
     stacks = stats.get("stacks", [])
+    findings = stats["findings"]
+    notes: dict[int, list[str]] = {}
+    for finding in findings["redundant_saves"]:
+        for seq in finding["seqs"]:
+            notes.setdefault(seq, []).append(finding["message"])
     groups = []
+    every: list[dict[str, Any]] = []
     for group in stats["groups"]:
         rows = []
         for event in group["events"]:
             site, site_title = site_text(event.get("site"))
             stack = event.get("stack")
-            rows.append(
-                {
-                    **event,
-                    "arguments": [(k, show(v)) for k, v in event["args"].items()],
-                    "site_text": site,
-                    "site_title": site_title,
-                    "stack_html": render_stacktrace(stacks[stack]) if stack is not None and stack < len(stacks) else "",
-                }
-            )
+            row = {
+                **event,
+                "arguments": [(k, show(v)) for k, v in event["args"].items()],
+                "site_text": site,
+                "site_title": site_title,
+                "notes": notes.get(event["seq"], []),
+                "stack_html": render_stacktrace(stacks[stack]) if stack is not None and stack < len(stacks) else "",
+            }
+            rows.append(row)
+            every.append(row)
         groups.append({**group, "events": rows, "anchor": f"djdt-sig-{group['signal']}"})
+    nesting = depths(every)
+    chronological = sorted(every, key=lambda e: e["seq"])
+    for row in chronological:
+        row["depth"] = min(nesting.get(row["seq"], 0), 8)
     return {
         "summary": stats["summary"],
         "groups": groups,
+        "chronological": chronological,
+        "nested": any(row["depth"] for row in chronological),
         "inits": stats["inits"],
+        "findings": findings,
+        "receivers": stats["receivers"][:20],
         "duration_ms": stats.get("duration_ms"),
     }
