@@ -3,7 +3,7 @@ from __future__ import annotations
 from debug_toolbar.toolbar import debug_toolbar_urls
 from django.urls import path
 
-from tests.testapp import views
+from tests.testapp import finding_views, views
 
 urlpatterns = [
     path("", views.nothing),
@@ -18,5 +18,10 @@ urlpatterns = [
     path("direct-failed-login/", views.direct_failed_login),
     path("async-create/", views.async_create),
     path("quiet/", views.quiet_work),
+    path("findings/saved-twice/", finding_views.saved_twice),
+    path("findings/unchanged/", finding_views.unchanged_save),
+    path("findings/full-save/", finding_views.full_save_one_field),
+    path("findings/robust/", finding_views.robust_send),
+    path("findings/chain/", finding_views.chain),
     *debug_toolbar_urls(),
 ]
