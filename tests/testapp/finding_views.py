@@ -63,3 +63,18 @@ def audit_receiver(sender: Any, instance: Any, created: bool, **kwargs: Any) -> 
     if created:
         Author.objects.filter(pk=instance.author_id).update(name="audited")
         Author.objects.create(name=f"audit of {instance.title}")
+
+
+def credentials(request: HttpRequest) -> HttpResponse:
+    """Send user_login_failed with posted credentials, through authenticate() or directly."""
+    import json
+
+    from django.contrib.auth import authenticate
+    from django.contrib.auth.signals import user_login_failed
+
+    body = json.loads(request.body)
+    if body["authenticate"]:
+        authenticate(request, **body["credentials"])
+    else:
+        user_login_failed.send(sender="tests.direct", credentials=body["credentials"], request=request)
+    return page()

@@ -23,5 +23,6 @@ urlpatterns = [
     path("findings/full-save/", finding_views.full_save_one_field),
     path("findings/robust/", finding_views.robust_send),
     path("findings/chain/", finding_views.chain),
+    path("findings/credentials/", finding_views.credentials),
     *debug_toolbar_urls(),
 ]
