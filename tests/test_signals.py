@@ -7,6 +7,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.db.models.signals import m2m_changed
+from django.test import override_settings
 
 from tests.testapp.models import Author, Book
 
@@ -175,3 +176,54 @@ async def test_async_view_under_asgi_records_its_saves_and_async_sends(avisit):
     (failed,) = opened.events("user_login_failed")
     assert failed["mode"] == "asend"
     assert {c["key"]: c["status"] for c in failed["credentials"]}["password"] == "masked_by_django"
+
+
+def test_class_prepared_is_recorded_when_a_model_class_is_built():
+    from django.db import models
+
+    import dt_signals_panel
+
+    with dt_signals_panel.capture() as recording:
+
+        class Ephemeral(models.Model):
+            class Meta:
+                app_label = "testapp"
+                managed = False
+
+    assert recording.count("class_prepared") == 1
+    (event,) = recording.events
+    assert event["signal"] == "class_prepared"
+    assert event["sender"] == "testapp.Ephemeral"
+    from django.apps import apps
+
+    del apps.all_models["testapp"]["ephemeral"]
+    apps.clear_cache()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrate_sends_pre_and_post_migrate_per_app_with_their_arguments():
+    from django.core.management import call_command
+
+    import dt_signals_panel
+
+    with dt_signals_panel.capture() as recording:
+        call_command("migrate", "testapp", verbosity=0, interactive=False)
+    pre = [e for e in recording.events if e["signal"] == "pre_migrate"]
+    post = [e for e in recording.events if e["signal"] == "post_migrate"]
+    assert pre and len(pre) == len(post)
+    assert "testapp" in {e["sender"] for e in post}
+    event = next(e for e in post if e["sender"] == "testapp")
+    assert event["args"]["using"] == "default"
+    assert event["args"]["verbosity"] == 0
+    assert event["args"]["interactive"] is False
+    assert {"app_config", "plan", "apps", "stdout"} <= set(event["args"])
+
+
+@override_settings(
+    DEBUG_TOOLBAR_CONFIG={"IS_RUNNING_TESTS": False, "EXTRA_SIGNALS": ["tests.testapp.finding_views.order_placed"]}
+)
+def test_djdt_extra_signals_are_recorded_too(visit):
+    opened = visit("/findings/robust/")
+    (event,) = opened.events("order_placed")
+    assert event["sender"] == "testapp.Book"
+    assert event["args"] == {"order_id": 7}
