@@ -169,6 +169,7 @@ def test_a_page_without_signals_says_so(visit):
     assert "No auth or model signal was sent during this request." in opened.content
 
 
+@pytest.mark.django_db(transaction=True)
 async def test_async_view_under_asgi_records_its_saves_and_async_sends(avisit):
     opened = await avisit("/async-create/")
     saves = opened.events("post_save")
