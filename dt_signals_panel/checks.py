@@ -26,9 +26,7 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
         )
     max_events = ours.get("MAX_EVENTS", DEFAULTS["MAX_EVENTS"])
     if not isinstance(max_events, int) or isinstance(max_events, bool) or max_events < 0:
-        errors.append(
-            Error("DT_SIGNALS_PANEL['MAX_EVENTS'] must be a whole number >= 0.", id="dt_signals_panel.E002")
-        )
+        errors.append(Error("DT_SIGNALS_PANEL['MAX_EVENTS'] must be a whole number >= 0.", id="dt_signals_panel.E002"))
     pattern = ours.get("SENSITIVE_KEYS", "")
     try:
         re.compile(pattern)

@@ -104,7 +104,8 @@ def row_key(instance: Model) -> dict[str, Any] | None:
         return None
     if pk is None:
         return None
-    return {"model": instance._meta.concrete_model._meta.label, "pk": clip(str(pk), 40)}
+    concrete = instance._meta.concrete_model or type(instance)
+    return {"model": concrete._meta.label, "pk": clip(str(pk), 40)}
 
 
 def describe(value: Any, config: Config, depth: int = 0) -> Any:
@@ -226,7 +227,9 @@ def receiver_name(receiver: Any) -> tuple[str, str]:
     func = getattr(func, "__func__", func)
     module = getattr(func, "__module__", None) or type(func).__module__
     qualname = getattr(func, "__qualname__", None) or type(func).__qualname__
-    code = getattr(func, "__code__", None) or getattr(getattr(func, "__call__", None), "__code__", None)
+    code = getattr(func, "__code__", None)
+    if code is None and callable(func):  # an instance with __call__
+        code = getattr(type(func).__call__, "__code__", None)
     where = f"{code.co_filename}:{code.co_firstlineno}" if code is not None else ""
     return clip(f"{module}.{qualname}"), where
 

@@ -121,9 +121,13 @@ def credentials_in_clear(events: Sequence[Event]) -> list[dict[str, Any]]:
                     "site": event.get("site"),
                     "via_authenticate": via,
                     "message": (
-                        _("credential %(key)r reached user_login_failed receivers in clear (sent through authenticate(), whose masking does not cover it)")
+                        _(
+                            "credential %(key)r reached user_login_failed receivers in clear (sent through authenticate(), whose masking does not cover it)"
+                        )
                         if via
-                        else _("credential %(key)r reached user_login_failed receivers in clear (sent by %(sender)s, bypassing authenticate(): Django masked nothing)")
+                        else _(
+                            "credential %(key)r reached user_login_failed receivers in clear (sent by %(sender)s, bypassing authenticate(): Django masked nothing)"
+                        )
                     )
                     % {"key": row["key"], "sender": event["sender"]},
                 }
@@ -139,8 +143,15 @@ def receiver_times(events: Sequence[Event]) -> list[dict[str, Any]]:
         for receiver in event.get("receivers") or ():
             row = rows.setdefault(
                 receiver["name"],
-                {"name": receiver["name"], "where": receiver.get("where", ""), "calls": 0, "ms": 0.0, "max_ms": 0.0,
-                 "errors": 0, "signals": []},
+                {
+                    "name": receiver["name"],
+                    "where": receiver.get("where", ""),
+                    "calls": 0,
+                    "ms": 0.0,
+                    "max_ms": 0.0,
+                    "errors": 0,
+                    "signals": [],
+                },
             )
             ms = receiver.get("ms", 0.0)
             row["calls"] += 1

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar, Token
+from types import FrameType
 from typing import Any
 
 from django.db.models import Model
@@ -74,18 +75,15 @@ class Recording:
         (a model class, or its label such as ``"auth.User"``, or the string sender itself)."""
         wanted = None if sender is None else events.sender_label(sender)
         if signal in INIT_SIGNALS:
-            return sum(
-                row[signal]
-                for row in self.inits
-                if wanted is None or row["sender"] == wanted
-            )
-        return sum(
+            return sum(row[signal] for row in self.inits if wanted is None or row["sender"] == wanted)
+        total: int = sum(
             n for (name, label), n in self._counts.items() if name == signal and (wanted is None or label == wanted)
         )
+        return total
 
     @property
     def total(self) -> int:
-        return sum(self._counts.values()) + sum(r["pre_init"] + r["post_init"] for r in self.inits)
+        return sum(self._counts.values()) + sum(int(r["pre_init"]) + int(r["post_init"]) for r in self.inits)
 
     @property
     def inits(self) -> list[dict[str, Any]]:
@@ -164,7 +162,8 @@ class Recording:
 
     def _locate(self, event: dict[str, Any]) -> None:
         hidden = self.config.hidden_modules
-        sending = frame = sys._getframe(3)
+        sending: FrameType | None = sys._getframe(3)
+        frame = sending
         user_frame = None
         while frame is not None:
             module = frame.f_globals.get("__name__", "")
@@ -395,7 +394,7 @@ def is_installed(signal: Signal) -> bool:
     return signal in _installed
 
 
-class capture:  # noqa: N801 - used like a function: ``with capture() as recording``
+class capture:
     """Record every send of the tracked signals made in this context, in sync or async code.
 
     Captures nest: a send is recorded by every capture open around it. Threads started inside do not

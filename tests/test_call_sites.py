@@ -62,9 +62,7 @@ def test_with_stacktraces_off_only_the_call_site_is_kept(visit):
     assert "djdt-stack" not in opened.content
 
 
-@override_settings(
-    DEBUG_TOOLBAR_CONFIG={"IS_RUNNING_TESTS": False, "HIDE_IN_STACKTRACES": ["tests.testapp.views"]}
-)
+@override_settings(DEBUG_TOOLBAR_CONFIG={"IS_RUNNING_TESTS": False, "HIDE_IN_STACKTRACES": ["tests.testapp.views"]})
 def test_hide_in_stacktraces_hides_frames_and_moves_the_call_site(visit):
     opened = visit("/create/")
     event = opened.events("post_save")[0]

@@ -92,7 +92,9 @@ def test_the_slowest_receiver_is_named_with_its_time(visit, receivers):
     assert slowest["calls"] == 2
     assert slowest["where"].endswith("finding_views.py:" + str(finding_views.slow_receiver.__code__.co_firstlineno))
     names = [r["name"] for r in opened.stats["receivers"]]
-    assert names.index("tests.testapp.finding_views.slow_receiver") < names.index("tests.testapp.finding_views.quick_receiver")
+    assert names.index("tests.testapp.finding_views.slow_receiver") < names.index(
+        "tests.testapp.finding_views.quick_receiver"
+    )
     (event, _) = opened.events("post_save")
     assert [r["name"].rsplit(".", 1)[1] for r in event["receivers"]] == ["quick_receiver", "slow_receiver"]
     assert all("ms" in r for r in event["receivers"])
@@ -144,10 +146,28 @@ def test_loading_thousands_of_rows_gives_a_hint(visit):
 
 
 SENSITIVE_NAMES = st.sampled_from(
-    ["otp", "pin", "password", "Authorization", "api_key", "PassPhrase", "session", "csrfmiddlewaretoken",
-     "card_number", "cvv", "ssn", "secret", "totp_code", "X-Auth-Token", "pwd", "private_key"]
+    [
+        "otp",
+        "pin",
+        "password",
+        "Authorization",
+        "api_key",
+        "PassPhrase",
+        "session",
+        "csrfmiddlewaretoken",
+        "card_number",
+        "cvv",
+        "ssn",
+        "secret",
+        "totp_code",
+        "X-Auth-Token",
+        "pwd",
+        "private_key",
+    ]
 )
-KEY_NAMES = st.tuples(st.sampled_from(["", "user_", "x-", "MFA"]), SENSITIVE_NAMES, st.sampled_from(["", "_2", "Value"])).map("".join)
+KEY_NAMES = st.tuples(
+    st.sampled_from(["", "user_", "x-", "MFA"]), SENSITIVE_NAMES, st.sampled_from(["", "_2", "Value"])
+).map("".join)
 SECRETS = st.text(alphabet="abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!#%&", min_size=10, max_size=40)
 
 
