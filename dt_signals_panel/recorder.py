@@ -28,8 +28,8 @@ from dt_signals_panel.signals import INIT_SIGNALS, tracked_signals
 #: The open captures of the current context, innermost last. ``()`` when nothing records; also set to ``()``
 #: while we label an instance, so whatever our own ``str()`` call sends is not recorded.
 _open: ContextVar[tuple[Recording, ...]] = ContextVar("dt_signals_panel_open", default=())
-#: The sequence number of the event whose receivers are running, so a nested send knows its parent.
-_parent: ContextVar[int | None] = ContextVar("dt_signals_panel_parent", default=None)
+#: The events whose receivers are running (one per open capture), so a nested send knows its parent in each.
+_parent: ContextVar[tuple[tuple[Recording, int], ...]] = ContextVar("dt_signals_panel_parent", default=())
 
 #: Set by a send wrapper just before Django's dispatch, taken (and cleared) by the ``_live_receivers`` wrapper:
 #: where the receivers of the event being sent record their time. Cleared at once, so sends made by those
@@ -151,7 +151,7 @@ class Recording:
             _open.reset(token)
         event["seq"] = next(self._seq)
         event["t"] = round((time.perf_counter() - self.started) * 1000, 3)
-        event["parent"] = _parent.get()
+        event["parent"] = next((seq for recording, seq in _parent.get() if recording is self), None)
         if mode != "send":
             event["mode"] = mode
         if self.config.call_sites:
@@ -231,11 +231,11 @@ def _begin_all(
     begun = [(r, r._begin(name, sender, named, mode)) for r in recordings if not r.closed]
     if name == "post_save" and isinstance(named.get("instance"), Model):
         snapshots.remember_saved(named["instance"], named.get("update_fields"))
-    parent = next((e["seq"] for _, e in reversed(begun) if e is not None), None)
-    if parent is None:
+    parents = tuple((r, e["seq"]) for r, e in begun if e is not None)
+    if not parents:
         return begun, None, []
     timings: list[Any] = []
-    return begun, timings, [_parent.set(parent), _pending.set(timings)]
+    return begun, timings, [_parent.set(parents), _pending.set(timings)]
 
 
 def _finish_all(
@@ -258,6 +258,16 @@ def _reset(tokens: list[Token[Any]]) -> None:
         token.var.reset(token)
 
 
+def _disguise(shim: Callable[..., Any], receiver: Callable[..., Any]) -> Callable[..., Any]:
+    """Make the shim answer to the receiver's names: send_robust logs ``receiver.__qualname__``."""
+    shim._dt_original = receiver  # type: ignore[attr-defined]
+    for attribute in ("__module__", "__name__", "__qualname__"):
+        value = getattr(receiver, attribute, None)
+        if isinstance(value, str):
+            setattr(shim, attribute, value)
+    return shim
+
+
 def _timed(receiver: Callable[..., Any], timings: list[Any]) -> Callable[..., Any]:
     def timed(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
@@ -266,8 +276,7 @@ def _timed(receiver: Callable[..., Any], timings: list[Any]) -> Callable[..., An
         finally:
             timings.append((receiver, time.perf_counter() - started))
 
-    timed._dt_original = receiver  # type: ignore[attr-defined]
-    return timed
+    return _disguise(timed, receiver)
 
 
 def _atimed(receiver: Callable[..., Any], timings: list[Any]) -> Callable[..., Any]:
@@ -278,8 +287,7 @@ def _atimed(receiver: Callable[..., Any], timings: list[Any]) -> Callable[..., A
         finally:
             timings.append((receiver, time.perf_counter() - started))
 
-    timed._dt_original = receiver  # type: ignore[attr-defined]
-    return timed
+    return _disguise(timed, receiver)
 
 
 def _make_live_receivers_wrapper(original: Callable[..., Any]) -> Callable[..., Any]:
