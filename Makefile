@@ -29,6 +29,7 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	cd demo && ../$(PY) manage.py migrate --noinput
+	cd demo && ../$(PY) manage.py migrate --database archive --noinput
 	cd demo && ../$(PY) manage.py seed_demo
 	cd demo && ../$(PY) manage.py runserver $(HOST):$(PORT)
 
