@@ -19,7 +19,7 @@ help:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e . --group test --group server --group lint
+	$(PY) -m pip install --quiet -e . --group test --group server --group lint --group matrix
 	@touch $@
 
 install: $(STAMP)
@@ -38,5 +38,11 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
+# Every supported Python x Django x django-debug-toolbar leg whose interpreter is on this machine.
+# With pyenv, its installed CPythons are put on the path so nox finds python3.13 and friends.
+matrix: $(STAMP)
+	PYENV_VERSION="$${PYENV_VERSION:-$$(pyenv versions --bare 2>/dev/null | grep -E '^3\.1[0-9]+\.[0-9]+$$' | sort -t. -k2,2nr | tr '\n' ':')}" \
+		$(VENV)/bin/nox $(NOXARGS)
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info demo/db.sqlite3
+	rm -rf $(VENV) .nox build dist *.egg-info demo/db*.sqlite3
