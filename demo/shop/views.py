@@ -55,7 +55,11 @@ def _first_category_id() -> int:
 # -- saves ------------------------------------------------------------------------------------------------
 def create_product(request: HttpRequest) -> HttpResponse:
     product = Product.objects.create(
-        sku=_new_sku(), name="Handmade teapot", category_id=_first_category_id(), price=Decimal("24.90"), stock=5
+        sku=_new_sku(),
+        name="Handmade stoneware teapot with a bamboo handle, 1.2 litres, glazed deep blue",
+        category_id=_first_category_id(),
+        price=Decimal("24.90"),
+        stock=5,
     )
     return done(request, "create_product", [f"Created {product.sku} “{product.name}” (pk {product.pk})."])
 

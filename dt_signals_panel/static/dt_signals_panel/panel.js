@@ -41,10 +41,11 @@ function filter(panel) {
     const signal = value("signal");
     const sender = value("sender");
     const words = value("text").trim().toLowerCase().split(/\s+/).filter(Boolean);
+    // The text is matched against what the row shows and the name of its signal.
     const matches = (element, elementSignal) =>
         (!signal || elementSignal === signal) &&
         (!sender || element.dataset.sender === sender) &&
-        words.every((word) => textOf(element).includes(word));
+        words.every((word) => elementSignal.includes(word) || textOf(element).includes(word));
 
     let shown = 0;
     let total = 0;
