@@ -98,8 +98,10 @@ def test_chronological_view_nests_what_a_receiver_sent(page, demo: DemoServer):
     toolbar.open_panel()
     items = toolbar.panel.locator(".djdt-sig-chrono li")
     expect(items).to_have_count(4)
-    depths = [(item.get_attribute("data-signal"), item.get_attribute("data-sender"), item.get_attribute("data-depth"))
-              for item in items.all()]
+    depths = [
+        (item.get_attribute("data-signal"), item.get_attribute("data-sender"), item.get_attribute("data-depth"))
+        for item in items.all()
+    ]
     assert depths == [
         ("pre_save", "shop.Order", "0"),
         ("post_save", "shop.Order", "0"),
