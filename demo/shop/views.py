@@ -301,3 +301,22 @@ def receiver_chain(request: HttpRequest) -> HttpResponse:
             "post_save were sent while Order's post_save was being dispatched.",
         ],
     )
+
+
+# -- many events ------------------------------------------------------------------------------------------
+RESTOCK = 200
+
+
+def restock_many(request: HttpRequest) -> HttpResponse:
+    products = list(Product.objects.filter(sku__startswith=CATALOGUE_PREFIX).order_by("pk")[:RESTOCK])
+    for product in products:
+        product.stock = (product.stock + 1) % 25
+        product.save(update_fields=["stock"])
+    return done(
+        request,
+        "restock_many",
+        [
+            f"Loaded {len(products)} products and saved each one's stock with update_fields=['stock'].",
+            "That is 400 save signals: filter the panel by text (a name such as “grinder no. 42”) to find one product.",
+        ],
+    )

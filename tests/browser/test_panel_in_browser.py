@@ -257,3 +257,19 @@ def test_screenshots_of_the_demo(page, shadow_demo: DemoServer, tmp_path: Path, 
     out.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(out), animations="disabled", caret="hide")
     assert out.stat().st_size > 10_000
+
+
+def test_a_page_with_hundreds_of_events_filters_down_to_one_product(page, shadow_demo: DemoServer):
+    toolbar = Toolbar(page, shadow_demo).visit("/saves/restock/")
+    panel = toolbar.open_panel()
+    assert toolbar.stat("saves") == "200"
+    expect(toolbar.section("post_save").locator("tr.djdt-sig-event")).to_have_count(200)
+    events = panel.locator("tr.djdt-sig-event:visible")
+    expect(events).to_have_count(400)
+    panel.locator('input[data-sig-filter="text"]').fill("grinder no. 42")
+    expect(events).to_have_count(2)
+    expect(panel.locator(".djdt-sig-shown")).to_have_text("2 of 401 rows shown")
+    expect(panel.locator(".djdt-sig-chrono li:visible")).to_have_count(2)
+    # Folding every section leaves a page of headings to scan.
+    panel.locator('[data-sig-action="collapse"]').click()
+    expect(panel.locator(".djdt-sig-section table:visible")).to_have_count(0)

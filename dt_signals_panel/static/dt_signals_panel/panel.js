@@ -40,12 +40,13 @@ function filter(panel) {
     const value = (name) => panel.querySelector(`[data-sig-filter="${name}"]`)?.value ?? "";
     const signal = value("signal");
     const sender = value("sender");
-    const words = value("text").trim().toLowerCase().split(/\s+/).filter(Boolean);
-    // The text is matched against what the row shows and the name of its signal.
+    const text = value("text").trim().replace(/\s+/g, " ").toLowerCase();
+    const filtered = Boolean(signal || sender || text);
+    // The text is looked for, as typed, in what the row shows and in the name of its signal.
     const matches = (element, elementSignal) =>
         (!signal || elementSignal === signal) &&
         (!sender || element.dataset.sender === sender) &&
-        words.every((word) => elementSignal.includes(word) || textOf(element).includes(word));
+        (!text || elementSignal.includes(text) || textOf(element).includes(text));
 
     let shown = 0;
     let total = 0;
@@ -65,15 +66,14 @@ function filter(panel) {
         shown += visible;
         // A signal with nothing left to show is hidden, header and all.
         const empty = !section.querySelector(":scope > table > tbody > tr[data-sender]");
-        setHidden(section, empty ? Boolean(signal || sender || words.length) : visible === 0);
+        setHidden(section, empty ? filtered : visible === 0);
     }
     const receivers = panel.querySelector(".djdt-sig-receivers");
     if (receivers) {
         let visible = 0;
         for (const row of receivers.querySelectorAll("tbody > tr")) {
             const show =
-                (!signal || row.dataset.signals.split(" ").includes(signal)) &&
-                words.every((word) => textOf(row).includes(word));
+                (!signal || row.dataset.signals.split(" ").includes(signal)) && (!text || textOf(row).includes(text));
             setHidden(row, !show);
             visible += show;
         }
@@ -91,7 +91,6 @@ function filter(panel) {
     }
     const status = panel.querySelector(".djdt-sig-shown");
     if (status) {
-        const filtered = Boolean(signal || sender || words.length);
         status.textContent = filtered
             ? status.dataset.template.replace("{shown}", shown).replace("{total}", total)
             : "";
