@@ -35,7 +35,7 @@ test: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 		$(SUDO) apt-get update && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
 $(BROWSER_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet --group browser

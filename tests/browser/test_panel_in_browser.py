@@ -273,3 +273,27 @@ def test_a_page_with_hundreds_of_events_filters_down_to_one_product(page, shadow
     # Folding every section leaves a page of headings to scan.
     panel.locator('[data-sig-action="collapse"]').click()
     expect(panel.locator(".djdt-sig-section table:visible")).to_have_count(0)
+
+
+def test_panel_is_set_up_again_after_switching_requests_in_the_history_panel(page, demo: DemoServer):
+    """The module is loaded once per page; a panel rendered later is set up from djdt.panel.render."""
+    Toolbar(page, demo).visit("/receivers/chain/")
+    chain_id = page.locator("#djDebug").get_attribute("data-request-id")
+    toolbar = Toolbar(page, demo).visit("/saves/twice/")
+    toolbar.open_panel()
+    assert toolbar.stat("redundant_saves") == "1"
+    toolbar.close_panel()
+
+    page.click("#djDebugPanelList a.HistoryPanel")
+    # djdt's history.js arrives as that panel's script, after the click: let it load before using it.
+    page.wait_for_load_state("networkidle")
+    chain = page.locator(f'#djdtHistoryRequests tr[data-request-id="{chain_id}"]')
+    chain.locator(".switchHistory").click()
+    expect(chain).to_have_class(re.compile(r"djdt-highlighted"))
+    page.click("#HistoryPanel .djDebugClose")
+
+    panel = toolbar.open_panel()
+    assert toolbar.stat("redundant_saves") == "0"
+    expect(panel.locator(".djdt-sig-chrono li[data-sender='shop.AuditLog']")).to_have_count(2)
+    panel.locator('select[data-sig-filter="sender"]').select_option("shop.AuditLog")
+    expect(panel.locator("tr.djdt-sig-event:visible")).to_have_count(2)
