@@ -297,3 +297,19 @@ def test_panel_is_set_up_again_after_switching_requests_in_the_history_panel(pag
     expect(panel.locator(".djdt-sig-chrono li[data-sender='shop.AuditLog']")).to_have_count(2)
     panel.locator('select[data-sig-filter="sender"]').select_option("shop.AuditLog")
     expect(panel.locator("tr.djdt-sig-event:visible")).to_have_count(2)
+
+
+def test_an_open_stack_trace_hides_and_returns_with_its_row(page, shadow_demo: DemoServer):
+    toolbar = Toolbar(page, shadow_demo).visit("/saves/twice/")
+    panel = toolbar.open_panel()
+    first, second = toolbar.section("pre_save").locator("tr.djdt-sig-event").all()
+    first.locator("button.djToggleSwitch").click()
+    stack = panel.locator(f"#sigDetails_{first.get_attribute('data-seq')}")
+    expect(stack).to_be_visible()
+    text = panel.locator('input[data-sig-filter="text"]')
+    text.fill("[price]")  # only the second save changed the price
+    expect(first).to_be_hidden()
+    expect(stack).to_be_hidden()
+    expect(second).to_be_visible()
+    text.fill("")
+    expect(stack).to_be_visible()

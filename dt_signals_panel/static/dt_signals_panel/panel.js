@@ -55,9 +55,9 @@ function filter(panel) {
         for (const row of section.querySelectorAll(":scope > table > tbody > tr[data-sender]")) {
             const show = matches(row, section.dataset.signal);
             setHidden(row, !show);
-            // The stack trace row follows its event, whether it is open or not.
-            const details = row.id && section.querySelector(`#${row.id.replace("sigMain_", "sigDetails_")}`);
-            if (details) {
+            // The stack trace row, just after its event, follows it whether it is open or not.
+            const details = row.nextElementSibling;
+            if (details?.id.startsWith("sigDetails_")) {
                 setHidden(details, !show);
             }
             visible += show;
