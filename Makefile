@@ -3,15 +3,19 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+BROWSER_STAMP := $(VENV)/.browser-installed
+# apt-get needs root: use sudo only when not root already.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install test test-browser demo bench lint check-wheel matrix clean
+.PHONY: help install test test-browser screenshots chromium demo bench lint check-wheel matrix clean
 
 help:
 	@echo "make test          create $(VENV), install, run the whole test suite"
 	@echo "make demo          create $(VENV), install, migrate, seed and serve the demo at http://$(HOST):$(PORT)/"
 	@echo "make test-browser  end-to-end tests in a real Chromium (installs Debian's chromium if missing)"
+	@echo "make screenshots   regenerate docs/panel-light.png and docs/panel-dark.png from the demo"
 	@echo "make bench         the benchmark: ratios side by side, medians of interleaved runs"
 	@echo "make lint          ruff and mypy --strict"
 	@echo "make matrix        the supported Django x django-debug-toolbar combinations (nox)"
@@ -26,6 +30,22 @@ install: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -m "not browser"
+
+# Debian's chromium package, driven by Playwright's Python package (`playwright install` is not needed).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+$(BROWSER_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --group browser
+	@touch $@
+
+test-browser: $(BROWSER_STAMP) chromium
+	$(PY) -m pytest -m browser tests/browser
+
+screenshots: $(BROWSER_STAMP) chromium
+	SCREENSHOTS_DIR=$(CURDIR)/docs $(PY) -m pytest -m browser tests/browser -k screenshots -p no:randomly
 
 demo: $(STAMP)
 	cd demo && ../$(PY) manage.py migrate --noinput

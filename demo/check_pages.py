@@ -343,6 +343,12 @@ VISITS = [
         inits={"shop.Order": 1, "shop.AuditLog": 1},
         extra=chain,
     ),
+    Visit(
+        "restock 200 products",
+        "/saves/restock/",
+        signals={"pre_save": 200, "post_save": 200},
+        inits={"shop.Product": 200},
+    ),
 ]
 
 

@@ -9,6 +9,9 @@ from debug_toolbar.utils import render_stacktrace
 
 from dt_signals_panel.findings import STATS_VERSION
 
+#: Values longer than this are shown on one line, cut with an ellipsis, and open in full on demand.
+LONG_VALUE = 60
+
 
 def show(value: Any) -> str:
     """One argument value as text; the template escapes it."""
@@ -17,6 +20,19 @@ def show(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
     return str(value)
+
+
+def argument(key: str, value: Any) -> tuple[str, str, bool]:
+    """``(name, text, long)`` for the template: a long text is folded to one line until the reader opens it."""
+    text = show(value)
+    return key, text, len(text) > LONG_VALUE
+
+
+def init_example(example: dict[str, Any] | None) -> str:
+    if not example or not example.get("args"):
+        return ""
+    kwargs = example.get("kwargs") or {}
+    return show(example["args"]) + "".join(f", {k}={show(v)}" for k, v in kwargs.items())
 
 
 def short_path(path: str) -> str:
@@ -59,7 +75,7 @@ def view_model(stats: dict[str, Any]) -> dict[str, Any]:
             stack = event.get("stack")
             row = {
                 **event,
-                "arguments": [(k, show(v)) for k, v in event["args"].items()],
+                "arguments": [argument(k, v) for k, v in event["args"].items()],
                 "site_text": site,
                 "site_title": site_title,
                 "notes": notes.get(event["seq"], []),
@@ -72,12 +88,14 @@ def view_model(stats: dict[str, Any]) -> dict[str, Any]:
     chronological = sorted(every, key=lambda e: e["seq"])
     for row in chronological:
         row["depth"] = min(nesting.get(row["seq"], 0), 8)
+    inits = [{**row, "example_text": init_example(row.get("example"))} for row in stats["inits"]]
     return {
         "summary": stats["summary"],
         "groups": groups,
         "chronological": chronological,
         "nested": any(row["depth"] for row in chronological),
-        "inits": stats["inits"],
+        "inits": inits,
+        "senders": sorted({row["sender"] for row in every} | {row["sender"] for row in inits}),
         "findings": findings,
         "receivers": stats["receivers"][:20],
         "duration_ms": stats.get("duration_ms"),

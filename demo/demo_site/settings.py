@@ -1,7 +1,8 @@
 """Settings of the demo shop: DEBUG on, the toolbar on every page, the signal panel after djdt's own panels.
 
 Two SQLite files live next to ``manage.py`` (``db.sqlite3`` and ``db_archive.sqlite3``, both git-ignored); set
-``DEMO_DB_DIR`` to keep them somewhere else (the demo's test points it at a temporary directory).
+``DEMO_DB_DIR`` to keep them somewhere else (the demo's test points it at a temporary directory), and
+``DEMO_SHADOW_DOM=0`` to render the toolbar without its shadow root.
 """
 
 from __future__ import annotations
@@ -87,7 +88,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 
 DEBUG_TOOLBAR_PANELS = [*PANELS_DEFAULTS, "dt_signals_panel.panel.SignalActivityPanel"]
-DEBUG_TOOLBAR_CONFIG = {"ENABLE_STACKTRACES": True}
+DEBUG_TOOLBAR_CONFIG = {
+    "ENABLE_STACKTRACES": True,
+    # The toolbar lives in a shadow root by default (djdt 7+); DEMO_SHADOW_DOM=0 puts it in the page, as djdt 6
+    # did. The browser tests run the demo both ways.
+    "USE_SHADOW_DOM": os.environ.get("DEMO_SHADOW_DOM", "1") != "0",
+}
 DT_SIGNALS_PANEL = {
     # A custom signal of the shop, sent with send_robust by the "receiver that raises" page.
     "EXTRA_SIGNALS": ["shop.signals.order_placed"],

@@ -134,4 +134,11 @@ PAGES = [
         "A receiver that saves another model",
         "pre_save + post_save of an Order, and inside its post_save those of an AuditLog",
     ),
+    Page(
+        "Saves",
+        "restock_many",
+        "saves/restock/",
+        "Restock 200 products",
+        "200 pre_save + 200 post_save with update_fields=['stock']: a page with hundreds of events to filter",
+    ),
 ]

@@ -55,7 +55,11 @@ def _first_category_id() -> int:
 # -- saves ------------------------------------------------------------------------------------------------
 def create_product(request: HttpRequest) -> HttpResponse:
     product = Product.objects.create(
-        sku=_new_sku(), name="Handmade teapot", category_id=_first_category_id(), price=Decimal("24.90"), stock=5
+        sku=_new_sku(),
+        name="Handmade stoneware teapot with a bamboo handle, 1.2 litres, glazed deep blue",
+        category_id=_first_category_id(),
+        price=Decimal("24.90"),
+        stock=5,
     )
     return done(request, "create_product", [f"Created {product.sku} “{product.name}” (pk {product.pk})."])
 
@@ -295,5 +299,24 @@ def receiver_chain(request: HttpRequest) -> HttpResponse:
             f"Created order {order.number}.",
             "Its post_save receiver shop.receivers.audit_order created an AuditLog row: that row's pre_save and",
             "post_save were sent while Order's post_save was being dispatched.",
+        ],
+    )
+
+
+# -- many events ------------------------------------------------------------------------------------------
+RESTOCK = 200
+
+
+def restock_many(request: HttpRequest) -> HttpResponse:
+    products = list(Product.objects.filter(sku__startswith=CATALOGUE_PREFIX).order_by("pk")[:RESTOCK])
+    for product in products:
+        product.stock = (product.stock + 1) % 25
+        product.save(update_fields=["stock"])
+    return done(
+        request,
+        "restock_many",
+        [
+            f"Loaded {len(products)} products and saved each one's stock with update_fields=['stock'].",
+            "That is 400 save signals: filter the panel by text (a name such as “grinder no. 42”) to find one product.",
         ],
     )
