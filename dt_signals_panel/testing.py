@@ -45,6 +45,10 @@ __all__ = [
 #: ``"*"`` in a pair matches anything. A callable receives the finding (a dict) and returns True to allow it.
 Allow = str | type | tuple[Any, str] | Callable[[dict[str, Any]], bool]
 
+#: unittest leaves frames of modules that set this out of a failure's traceback, as it does for its own
+#: assertion methods: the traceback ends at the test's line. (pytest reads ``__tracebackhide__`` instead.)
+__unittest = True
+
 REDUNDANT_KINDS = frozenset({"saved_again", "nothing_changed", "update_fields_would_do"})
 
 

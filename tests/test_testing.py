@@ -76,14 +76,14 @@ def test_init_signals_are_counted_per_model_and_the_message_gives_each_models_co
     with dt_signals_panel.capture() as recording:
         list(Author.objects.all())
     assert_signal_count(recording, pre_init, 2, sender=Author)
-    with pytest.raises(AssertionError, match="expected 1 post_init, got 2\n  testapp.Author: 2$"):
+    with pytest.raises(AssertionError, match=r"expected 1 post_init, got 2\n  testapp.Author: 2$"):
         assert_signal_count(recording, "post_init", 1)
 
 
 def test_a_misspelt_signal_or_an_untracked_one_is_an_error_not_a_silent_zero():
     with dt_signals_panel.capture() as recording:
         pass
-    with pytest.raises(ValueError, match="'postsave' is not a recorded signal; recorded: .*post_save"):
+    with pytest.raises(ValueError, match=r"'postsave' is not a recorded signal; recorded: .*post_save"):
         assert_signal_count(recording, "postsave", 0)
     with pytest.raises(ValueError, match="EXTRA_SIGNALS"):
         assert_signal_count(recording, Signal(), 0)
@@ -188,10 +188,14 @@ def test_the_context_managers_record_their_block_and_check_it_at_the_end():
         user_login_failed.send(sender="shop.login", credentials={"otp": "1"})
 
 
+def create_then_fail() -> None:
+    Author.objects.create(name="One")
+    raise KeyError("the test's own failure comes first")
+
+
 def test_the_blocks_own_exception_goes_through_unchecked():
     with pytest.raises(KeyError), expect_signal_count("post_save", 5):
-        Author.objects.create(name="One")
-        raise KeyError("the test's own failure comes first")
+        create_then_fail()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -224,7 +228,7 @@ class MixinTests(SignalAssertionsMixin, TestCase):
     def test_assert_signal_count_passes_and_gives_the_recording(self):
         with self.assertSignalCount("post_save", 1, sender=Author) as recording:
             Author.objects.create(name="Mixin")
-        self.assertEqual(recording.count("pre_save"), 1)
+        assert recording.count("pre_save") == 1
 
     def test_each_assertion_fails_as_the_test_case_fails(self):
         with self.assertRaisesMessage(self.failureException, "expected 2 post_save, got 1"):  # noqa: SIM117

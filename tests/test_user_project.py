@@ -4,7 +4,10 @@ line of the bug, then passes once the bug is fixed. pytest runs it in a subproce
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,13 +24,17 @@ def site(marker: str, function: str) -> str:
     return f"shop.py:{number} in {function}"
 
 
+def copy_project(shop: Path, into: Path) -> None:
+    for source in PROJECT.iterdir():
+        if source.is_file() and source != BUGGY:
+            shutil.copy(source, into / source.name)
+    shutil.copy(shop, into / "shop.py")
+
+
 @pytest.fixture
 def run_user_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
     def run(shop: Path) -> pytest.RunResult:
-        for source in PROJECT.iterdir():
-            if source.is_file() and source != BUGGY:
-                shutil.copy(source, pytester.path / source.name)
-        shutil.copy(shop, pytester.path / "shop.py")
+        copy_project(shop, pytester.path)
         monkeypatch.setenv("PYTHONPATH", str(ROOT))  # for tests.settings and tests.testapp
         return pytester.runpytest_subprocess("-p", "no:cacheprovider")
 
@@ -64,3 +71,24 @@ def test_before_the_fix_each_assertion_fails_with_the_line_that_sent_the_signal(
 def test_after_the_fix_every_assertion_passes(run_user_project):
     result = run_user_project(PROJECT / "shop.py")
     result.assert_outcomes(passed=8)
+
+
+def test_the_testcase_example_fails_the_same_under_djangos_own_runner(tmp_path):
+    copy_project(BUGGY, tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "django", "test", "test_shop_testcase", "--settings=tests.settings", "--noinput"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+    )
+    out = done.stderr
+    assert done.returncode == 1, out
+    assert "FAILED (failures=3)" in out
+    assert "expected 2 post_save, got 4" in out
+    assert f"testapp.Author at {site('author.save()  # bug: one more save', 'publish')}" in out
+    assert site("book.save()  # bug: the same row saved again", "rename_book") in out
+    assert f"sent at {site('user_login_failed.send(', 'reject_pin_login')}" in out
+    # unittest's traceback ends at the test's line, as for its own assertion methods
+    assert 'test_shop_testcase.py", line 19, in test_rename_book_saves_once' in out
+    assert "dt_signals_panel/testing.py" not in out
