@@ -96,7 +96,12 @@ def assert_signal_count(recording: Recording, signal: str | Signal, expected: in
 
 def _describe_send(event: dict[str, Any]) -> str:
     where = site_text(event.get("site")) or _("an unknown place")
-    return f"  #{event['seq']} {event['sender']} at {where}: {event_arguments(event)}"
+    return "  " + _("#%(seq)d %(sender)s at %(where)s: %(arguments)s") % {
+        "seq": event["seq"],
+        "sender": event["sender"],
+        "where": where,
+        "arguments": event_arguments(event),
+    }
 
 
 # -- findings -------------------------------------------------------------------------------------------
@@ -111,15 +116,29 @@ def _matches(pattern: str, value: Any) -> bool:
     return pattern == "*" or pattern == value
 
 
+def _entries(allow: Allow | Iterable[Allow]) -> list[Allow]:
+    """The allowlist as a list; a lone string or predicate is one entry, not a list of characters."""
+    if isinstance(allow, str) or (callable(allow) and not isinstance(allow, type)):
+        return [allow]
+    return list(allow)  # type: ignore[arg-type]
+
+
+def _redundant_entries(allow: Allow | Iterable[Allow]) -> list[Allow]:
+    entries = _entries(allow)
+    for entry in entries:
+        # Checked up front, so a misspelt kind fails now rather than when the save it was meant for regresses.
+        if isinstance(entry, tuple) and entry[1] != "*" and entry[1] not in REDUNDANT_KINDS:
+            raise ValueError(
+                _("unknown redundant save kind %(kind)r; one of %(kinds)s")
+                % {"kind": entry[1], "kinds": ", ".join(sorted(REDUNDANT_KINDS))}
+            )
+    return entries
+
+
 def _redundant_allowed(finding: dict[str, Any], allow: Iterable[Allow]) -> bool:
     for entry in allow:
         if isinstance(entry, tuple):
             model, kind = entry
-            if kind != "*" and kind not in REDUNDANT_KINDS:
-                raise ValueError(
-                    _("unknown redundant save kind %(kind)r; one of %(kinds)s")
-                    % {"kind": kind, "kinds": ", ".join(sorted(REDUNDANT_KINDS))}
-                )
             if _matches(_model_label(model), finding["model"]) and _matches(kind, finding["kind"]):
                 return True
         elif isinstance(entry, (str, type)):
@@ -144,12 +163,12 @@ def _credential_allowed(finding: dict[str, Any], allow: Iterable[Allow]) -> bool
     return False
 
 
-def assert_no_redundant_saves(recording: Recording, *, allow: Iterable[Allow] = ()) -> None:
+def assert_no_redundant_saves(recording: Recording, *, allow: Allow | Iterable[Allow] = ()) -> None:
     """Fail if the panel would report a redundant save (the same row saved again, a save that changed
     nothing, a full save where ``update_fields`` would do) that ``allow`` does not cover."""
     __tracebackhide__ = True
-    allow = list(allow)
-    found = [f for f in recording.stats()["findings"]["redundant_saves"] if not _redundant_allowed(f, allow)]
+    entries = _redundant_entries(allow)
+    found = [f for f in recording.stats()["findings"]["redundant_saves"] if not _redundant_allowed(f, entries)]
     if not found:
         return
     lines = [ngettext("%(n)d redundant save:", "%(n)d redundant saves:", len(found)) % {"n": len(found)}]
@@ -159,12 +178,12 @@ def assert_no_redundant_saves(recording: Recording, *, allow: Iterable[Allow] = 
     raise AssertionError("\n".join(lines))
 
 
-def assert_no_credentials_in_clear(recording: Recording, *, allow: Iterable[Allow] = ()) -> None:
+def assert_no_credentials_in_clear(recording: Recording, *, allow: Allow | Iterable[Allow] = ()) -> None:
     """Fail if a credential whose name looks sensitive reached ``user_login_failed`` receivers unmasked,
     unless ``allow`` covers it. Only key names are ever reported, never values."""
     __tracebackhide__ = True
-    allow = list(allow)
-    found = [f for f in recording.stats()["findings"]["credentials_in_clear"] if not _credential_allowed(f, allow)]
+    entries = _entries(allow)
+    found = [f for f in recording.stats()["findings"]["credentials_in_clear"] if not _credential_allowed(f, entries)]
     if not found:
         return
     lines = [
@@ -212,14 +231,14 @@ def expect_signal_count(signal: str | Signal, expected: int, *, sender: Any = No
     return Expectation(partial(assert_signal_count, signal=signal, expected=expected, sender=sender))
 
 
-def expect_no_redundant_saves(*, allow: Iterable[Allow] = ()) -> Expectation:
+def expect_no_redundant_saves(*, allow: Allow | Iterable[Allow] = ()) -> Expectation:
     """Record the block and fail at its end if it made a redundant save ``allow`` does not cover."""
-    return Expectation(partial(assert_no_redundant_saves, allow=list(allow)))
+    return Expectation(partial(assert_no_redundant_saves, allow=_redundant_entries(allow)))
 
 
-def expect_no_credentials_in_clear(*, allow: Iterable[Allow] = ()) -> Expectation:
+def expect_no_credentials_in_clear(*, allow: Allow | Iterable[Allow] = ()) -> Expectation:
     """Record the block and fail at its end if a sensitive credential reached receivers in clear."""
-    return Expectation(partial(assert_no_credentials_in_clear, allow=list(allow)))
+    return Expectation(partial(assert_no_credentials_in_clear, allow=_entries(allow)))
 
 
 class SignalAssertionsMixin:
@@ -229,8 +248,8 @@ class SignalAssertionsMixin:
     def assertSignalCount(self, signal: str | Signal, expected: int, sender: Any = None) -> Expectation:
         return expect_signal_count(signal, expected, sender=sender)
 
-    def assertNoRedundantSaves(self, allow: Iterable[Allow] = ()) -> Expectation:
+    def assertNoRedundantSaves(self, allow: Allow | Iterable[Allow] = ()) -> Expectation:
         return expect_no_redundant_saves(allow=allow)
 
-    def assertNoCredentialsInClear(self, allow: Iterable[Allow] = ()) -> Expectation:
+    def assertNoCredentialsInClear(self, allow: Allow | Iterable[Allow] = ()) -> Expectation:
         return expect_no_credentials_in_clear(allow=allow)

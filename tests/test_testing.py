@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.signals import user_login_failed
 from django.db.models.signals import post_save, pre_init
 from django.dispatch import Signal
-from django.test import RequestFactory, TestCase
+from django.test import RequestFactory, TestCase, override_settings
 
 import dt_signals_panel
 from dt_signals_panel.testing import (
@@ -80,6 +80,18 @@ def test_init_signals_are_counted_per_model_and_the_message_gives_each_models_co
         assert_signal_count(recording, "post_init", 1)
 
 
+@override_settings(DT_SIGNALS_PANEL={"MAX_EVENTS": 2})
+def test_sends_past_max_events_are_counted_and_the_message_says_they_were_not_kept():
+    with dt_signals_panel.capture() as recording:
+        for name in "abc":
+            Author.objects.create(name=name)
+    assert_signal_count(recording, "post_save", 3)
+    with pytest.raises(
+        AssertionError, match=r"got 3\n  #2 testapp.Author at .*\n  … and 2 more not kept \(MAX_EVENTS\)$"
+    ):
+        assert_signal_count(recording, "post_save", 1)
+
+
 def test_a_misspelt_signal_or_an_untracked_one_is_an_error_not_a_silent_zero():
     with dt_signals_panel.capture() as recording:
         pass
@@ -141,11 +153,23 @@ def test_the_allowlist_leaves_other_findings_failing(allow):
         assert_no_redundant_saves(recording, allow=allow)
 
 
-def test_an_unknown_kind_in_the_allowlist_is_an_error():
+def test_an_unknown_kind_in_the_allowlist_is_an_error_even_with_nothing_to_allow():
     with dt_signals_panel.capture() as recording:
-        saved_twice()
+        pass
     with pytest.raises(ValueError, match="unknown redundant save kind 'saved_twice'"):
         assert_no_redundant_saves(recording, allow=[("testapp.Author", "saved_twice")])
+    with pytest.raises(ValueError, match="unknown redundant save kind"):
+        expect_no_redundant_saves(allow=[(Author, "changed_nothing")])
+
+
+def test_a_lone_allowlist_entry_is_one_entry():
+    with dt_signals_panel.capture() as recording:
+        saved_twice()
+        user_login_failed.send(sender="shop.login", credentials={"pin": "1"})
+    assert_no_redundant_saves(recording, allow="testapp.Author")
+    assert_no_credentials_in_clear(recording, allow="pin")
+    with pytest.raises(AssertionError):
+        assert_no_credentials_in_clear(recording, allow="p")
 
 
 def test_assert_no_credentials_in_clear_names_the_key_and_the_line_never_the_value():
