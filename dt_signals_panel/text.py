@@ -34,6 +34,14 @@ def site_text(site: Sequence[Any] | None) -> str:
     return f"{shown}:{line} in {function}"
 
 
+def short_sites(message: str, sites: Sequence[Any]) -> str:
+    """A finding's message (which names call sites by full path) with the paths as ``site_text`` gives them."""
+    for site in sites:
+        if site:
+            message = message.replace(f"{site[0]}:{site[1]} in {site[2]}", site_text(site))
+    return message
+
+
 def show(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(show(v) for v in value) + "]"
@@ -99,7 +107,9 @@ def format_recording(recording: Recording) -> str:
         )
     findings = stats["findings"]
     messages = [
-        f["message"] for kind in ("redundant_saves", "credentials_in_clear", "init_hints") for f in findings[kind]
+        short_sites(f["message"], f.get("sites") or [f.get("site")])
+        for kind in ("redundant_saves", "credentials_in_clear", "init_hints")
+        for f in findings[kind]
     ]
     if messages:
         lines += ["", _("Findings")] + [f"  ! {message}" for message in messages]

@@ -51,6 +51,8 @@ def test_the_table_starts_with_the_findings():
     lines = recording.as_table().splitlines()
     assert lines[2] == "Findings"
     assert lines[3].startswith(f"  ! redundant save: testapp.Author #{author.pk} was saved 2 times in this request (")
+    assert lines[3].endswith(" in test_the_table_starts_with_the_findings)")
+    assert "(tests/test_text.py:" in lines[3]
 
 
 def test_credentials_show_their_status_and_never_a_sensitive_value():
