@@ -110,6 +110,19 @@ class Recording:
     def counts(self) -> dict[tuple[str, str], int]:
         return dict(self._counts)
 
+    def stats(self) -> dict[str, Any]:
+        """What the panel would show for this recording: groups, summary and findings, built by the panel's
+        own ``findings.build_stats``, so a test and the toolbar always agree."""
+        from dt_signals_panel.findings import build_stats  # findings imports this module
+
+        return build_stats(self)
+
+    def as_table(self) -> str:
+        """The recording as a plain-text table grouped like the panel, for a failing test's output."""
+        from dt_signals_panel.text import format_recording
+
+        return format_recording(self)
+
     # -- recording ------------------------------------------------------------------------------------
     def close(self) -> None:
         if self.closed:

@@ -14,6 +14,10 @@ from django.test import Client
 
 PANEL_ID = "SignalActivityPanel"
 
+pytest_plugins = ["pytester"]
+# A user's project, run by tests/test_user_project.py in a subprocess of its own.
+collect_ignore = ["user_project"]
+
 
 @dataclass
 class Opened:

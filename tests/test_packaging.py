@@ -44,3 +44,11 @@ def test_the_wheel_declares_the_supported_django_and_toolbar(wheel):
     assert "Requires-Dist: Django>=5.2" in text
     assert "Requires-Dist: django-debug-toolbar>=6.3" in text
     assert "Requires-Python: >=3.10" in text
+
+
+def test_the_wheel_registers_the_pytest_plugin(wheel):
+    (entry_points,) = [n for n in wheel.namelist() if n.endswith(".dist-info/entry_points.txt")]
+    text = wheel.read(entry_points).decode()
+    assert "[pytest11]\ndt_signals_panel = dt_signals_panel.pytest_plugin" in text
+    assert "dt_signals_panel/pytest_plugin.py" in wheel.namelist()
+    assert "dt_signals_panel/testing.py" in wheel.namelist()

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models.signals import m2m_changed
 from django.test import override_settings
 
+from dt_signals_panel.testing import assert_signal_count
 from tests.testapp.models import Author, Book
 
 pytestmark = pytest.mark.django_db(databases=["default", "other"])
@@ -200,7 +201,7 @@ def test_class_prepared_is_recorded_when_a_model_class_is_built():
                 app_label = "testapp"
                 managed = False
 
-    assert recording.count("class_prepared") == 1
+    assert_signal_count(recording, "class_prepared", 1, sender="testapp.Ephemeral")
     (event,) = recording.events
     assert event["signal"] == "class_prepared"
     assert event["sender"] == "testapp.Ephemeral"

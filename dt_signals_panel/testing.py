@@ -1,0 +1,255 @@
+"""Assertions about the signals your code sends, for pytest and for ``unittest`` / ``django.test``.
+
+``assertNumQueries`` for signals: how many times a signal was sent, and none of the panel's findings
+(redundant saves, credentials reaching receivers in clear). Every check reads ``Recording.stats()``, the
+panel's own findings, and a failure lists each offending send with the ``path:line in function`` of your
+code that made it.
+
+Each assertion comes in two forms: a function that checks a recording you already have (from
+``dt_signals_panel.capture()`` or the pytest fixture ``signal_capture``) and a context manager that records
+its block and checks it on the way out, like ``assertNumQueries``. ``SignalAssertionsMixin`` gives a
+``TestCase`` the context managers as methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any
+
+from django.db.models import Model
+from django.dispatch import Signal
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from dt_signals_panel import events
+from dt_signals_panel.recorder import Recording, capture
+from dt_signals_panel.signals import INIT_SIGNALS
+from dt_signals_panel.text import event_arguments, format_recording, short_sites, site_text
+
+__all__ = [
+    "Allow",
+    "Expectation",
+    "SignalAssertionsMixin",
+    "assert_no_credentials_in_clear",
+    "assert_no_redundant_saves",
+    "assert_signal_count",
+    "expect_no_credentials_in_clear",
+    "expect_no_redundant_saves",
+    "expect_signal_count",
+    "format_recording",
+]
+
+#: One allowlist entry. For redundant saves: a model (class or ``"app.Model"`` label), or a
+#: ``(model, kind)`` pair; for credentials: a credential key (``"pin"``), or a ``(sender, key)`` pair.
+#: ``"*"`` in a pair matches anything. A callable receives the finding (a dict) and returns True to allow it.
+Allow = str | type | tuple[Any, str] | Callable[[dict[str, Any]], bool]
+
+#: unittest leaves frames of modules that set this out of a failure's traceback, as it does for its own
+#: assertion methods: the traceback ends at the test's line. (pytest reads ``__tracebackhide__`` instead.)
+__unittest = True
+
+REDUNDANT_KINDS = frozenset({"saved_again", "nothing_changed", "update_fields_would_do"})
+
+
+# -- counts ---------------------------------------------------------------------------------------------
+def _signal_name(recording: Recording, signal: str | Signal) -> str:
+    """The recorded name of ``signal``; a name or a Signal the capture does not track is a mistake in the
+    test (a typo would otherwise pass ``expected=0`` forever)."""
+    tracked = sorted(set(recording.signals.values()))
+    if isinstance(signal, Signal):
+        if signal not in recording.signals:
+            raise ValueError(_("this signal is not recorded: add its dotted path to DT_SIGNALS_PANEL['EXTRA_SIGNALS']"))
+        return recording.signals[signal]
+    if signal not in tracked:
+        raise ValueError(
+            _("%(name)r is not a recorded signal; recorded: %(names)s") % {"name": signal, "names": ", ".join(tracked)}
+        )
+    return signal
+
+
+def assert_signal_count(recording: Recording, signal: str | Signal, expected: int, *, sender: Any = None) -> None:
+    """Fail unless ``signal`` (its name, ``"post_save"``, or the ``Signal``) was sent exactly ``expected``
+    times, counting only sends from ``sender`` (a model class, its ``"app.Model"`` label, or a string
+    sender) when given. The message lists every send with where your code made it."""
+    __tracebackhide__ = True  # pytest shows the test's line, not ours
+    name = _signal_name(recording, signal)
+    actual = recording.count(name, sender)
+    if actual == expected:
+        return
+    label = None if sender is None else events.sender_label(sender)
+    what = name if label is None else _("%(signal)s from %(sender)s") % {"signal": name, "sender": label}
+    lines = [
+        _("expected %(expected)d %(what)s, got %(actual)d") % {"expected": expected, "what": what, "actual": actual}
+    ]
+    if name in INIT_SIGNALS:
+        lines += [
+            f"  {row['sender']}: {row[name]}" for row in recording.inits if row[name] and label in (None, row["sender"])
+        ]
+    else:
+        sends = [e for e in recording.events if e["signal"] == name and label in (None, e["sender"])]
+        lines += [_describe_send(event) for event in sends]
+        if len(sends) < actual:
+            lines.append(_("  … and %(n)d more not kept (MAX_EVENTS)") % {"n": actual - len(sends)})
+    raise AssertionError("\n".join(lines))
+
+
+def _describe_send(event: dict[str, Any]) -> str:
+    where = site_text(event.get("site")) or _("an unknown place")
+    return "  " + _("#%(seq)d %(sender)s at %(where)s: %(arguments)s") % {
+        "seq": event["seq"],
+        "sender": event["sender"],
+        "where": where,
+        "arguments": event_arguments(event),
+    }
+
+
+# -- findings -------------------------------------------------------------------------------------------
+def _model_label(value: Any) -> str:
+    """``"app.Model"`` of the concrete model, as findings key it: a proxy class names its base's rows."""
+    if isinstance(value, type) and issubclass(value, Model):
+        return str((value._meta.concrete_model or value)._meta.label)
+    return str(value)
+
+
+def _matches(pattern: str, value: Any) -> bool:
+    return pattern == "*" or pattern == value
+
+
+def _entries(allow: Allow | Iterable[Allow]) -> list[Allow]:
+    """The allowlist as a list; a lone string or predicate is one entry, not a list of characters."""
+    if isinstance(allow, str) or (callable(allow) and not isinstance(allow, type)):
+        return [allow]
+    return list(allow)  # type: ignore[arg-type]
+
+
+def _redundant_entries(allow: Allow | Iterable[Allow]) -> list[Allow]:
+    entries = _entries(allow)
+    for entry in entries:
+        # Checked up front, so a misspelt kind fails now rather than when the save it was meant for regresses.
+        if isinstance(entry, tuple) and entry[1] != "*" and entry[1] not in REDUNDANT_KINDS:
+            raise ValueError(
+                _("unknown redundant save kind %(kind)r; one of %(kinds)s")
+                % {"kind": entry[1], "kinds": ", ".join(sorted(REDUNDANT_KINDS))}
+            )
+    return entries
+
+
+def _redundant_allowed(finding: dict[str, Any], allow: Iterable[Allow]) -> bool:
+    for entry in allow:
+        if isinstance(entry, tuple):
+            model, kind = entry
+            if _matches(_model_label(model), finding["model"]) and _matches(kind, finding["kind"]):
+                return True
+        elif isinstance(entry, (str, type)):
+            if _matches(_model_label(entry), finding["model"]):
+                return True
+        elif entry(finding):
+            return True
+    return False
+
+
+def _credential_allowed(finding: dict[str, Any], allow: Iterable[Allow]) -> bool:
+    for entry in allow:
+        if isinstance(entry, tuple):
+            sender, key = entry
+            if _matches(events.sender_label(sender), finding["sender"]) and _matches(key, finding["key"]):
+                return True
+        elif isinstance(entry, str):
+            if _matches(entry, finding["key"]):
+                return True
+        elif not isinstance(entry, type) and entry(finding):
+            return True
+    return False
+
+
+def assert_no_redundant_saves(recording: Recording, *, allow: Allow | Iterable[Allow] = ()) -> None:
+    """Fail if the panel would report a redundant save (the same row saved again, a save that changed
+    nothing, a full save where ``update_fields`` would do) that ``allow`` does not cover."""
+    __tracebackhide__ = True
+    entries = _redundant_entries(allow)
+    found = [f for f in recording.stats()["findings"]["redundant_saves"] if not _redundant_allowed(f, entries)]
+    if not found:
+        return
+    lines = [ngettext("%(n)d redundant save:", "%(n)d redundant saves:", len(found)) % {"n": len(found)}]
+    for finding in found:
+        lines.append(f"  - {short_sites(finding['message'], finding['sites'])}")
+        lines.append("    " + _("known and wanted? allow=[(%(model)r, %(kind)r)]") % finding)
+    raise AssertionError("\n".join(lines))
+
+
+def assert_no_credentials_in_clear(recording: Recording, *, allow: Allow | Iterable[Allow] = ()) -> None:
+    """Fail if a credential whose name looks sensitive reached ``user_login_failed`` receivers unmasked,
+    unless ``allow`` covers it. Only key names are ever reported, never values."""
+    __tracebackhide__ = True
+    entries = _entries(allow)
+    found = [f for f in recording.stats()["findings"]["credentials_in_clear"] if not _credential_allowed(f, entries)]
+    if not found:
+        return
+    lines = [
+        ngettext(
+            "%(n)d credential reached receivers in clear:", "%(n)d credentials reached receivers in clear:", len(found)
+        )
+        % {"n": len(found)}
+    ]
+    for finding in found:
+        where = site_text(finding.get("site")) or _("an unknown place")
+        lines.append(f"  - {finding['message']}")
+        lines.append("    " + _("sent at %(where)s") % {"where": where})
+    raise AssertionError("\n".join(lines))
+
+
+# -- context managers -----------------------------------------------------------------------------------
+class Expectation:
+    """Records its block (``with`` or ``async with``, yielding the recording), then checks it unless the
+    block raised. A class rather than ``@contextmanager`` so pytest can hide it and show the test's line."""
+
+    def __init__(self, check: Callable[[Recording], None]) -> None:
+        self._check = check
+        self._capture = capture()
+
+    def __enter__(self) -> Recording:
+        return self._capture.__enter__()
+
+    def __exit__(self, error_type: type[BaseException] | None, *rest: object) -> None:
+        __tracebackhide__ = True
+        self._capture.__exit__(error_type, *rest)
+        if error_type is None:
+            self._check(self._capture.recording)
+
+    async def __aenter__(self) -> Recording:
+        return self.__enter__()
+
+    async def __aexit__(self, error_type: type[BaseException] | None, *rest: object) -> None:
+        __tracebackhide__ = True
+        self.__exit__(error_type, *rest)
+
+
+def expect_signal_count(signal: str | Signal, expected: int, *, sender: Any = None) -> Expectation:
+    """Record the block (``with`` or ``async with``) and fail at its end unless ``signal`` was sent exactly
+    ``expected`` times."""
+    return Expectation(partial(assert_signal_count, signal=signal, expected=expected, sender=sender))
+
+
+def expect_no_redundant_saves(*, allow: Allow | Iterable[Allow] = ()) -> Expectation:
+    """Record the block and fail at its end if it made a redundant save ``allow`` does not cover."""
+    return Expectation(partial(assert_no_redundant_saves, allow=_redundant_entries(allow)))
+
+
+def expect_no_credentials_in_clear(*, allow: Allow | Iterable[Allow] = ()) -> Expectation:
+    """Record the block and fail at its end if a sensitive credential reached receivers in clear."""
+    return Expectation(partial(assert_no_credentials_in_clear, allow=_entries(allow)))
+
+
+class SignalAssertionsMixin:
+    """For ``unittest.TestCase`` / ``django.test.TestCase``: ``with self.assertSignalCount("post_save", 1):``
+    in the manner of ``assertNumQueries``. Each yields the recording, for further checks."""
+
+    def assertSignalCount(self, signal: str | Signal, expected: int, sender: Any = None) -> Expectation:
+        return expect_signal_count(signal, expected, sender=sender)
+
+    def assertNoRedundantSaves(self, allow: Allow | Iterable[Allow] = ()) -> Expectation:
+        return expect_no_redundant_saves(allow=allow)
+
+    def assertNoCredentialsInClear(self, allow: Allow | Iterable[Allow] = ()) -> Expectation:
+        return expect_no_credentials_in_clear(allow=allow)

@@ -1,0 +1,138 @@
+"""A recording as plain text: the panel's grouping, for a terminal and a failing test's output.
+
+Everything comes from ``Recording.stats()``, the panel's own stats, so the table and the toolbar never
+disagree about what was sent or what was found.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+if TYPE_CHECKING:
+    from dt_signals_panel.recorder import Recording
+
+#: Widest an arguments or receivers cell grows before it is clipped.
+MAX_CELL = 100
+
+
+def site_text(site: Sequence[Any] | None) -> str:
+    """``path:line in function``, the path relative to the working directory when it is under it, so an
+    editor or a terminal can jump there."""
+    if not site:
+        return ""
+    path, line, function = site[0], site[1], site[2]
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        relative = path
+    shown = path if relative.startswith("..") else relative
+    return f"{shown}:{line} in {function}"
+
+
+def short_sites(message: str, sites: Sequence[Any]) -> str:
+    """A finding's message (which names call sites by full path) with the paths as ``site_text`` gives them."""
+    for site in sites:
+        if site:
+            message = message.replace(f"{site[0]}:{site[1]} in {site[2]}", site_text(site))
+    return message
+
+
+def show(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(show(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
+def event_arguments(event: dict[str, Any]) -> str:
+    parts = [f"{key}={show(value)}" for key, value in event["args"].items()]
+    if event.get("credentials"):
+        shown = ", ".join(f"{row['key']}: {row['value']} ({row['status']})" for row in event["credentials"])
+        parts.append(f"credentials={{{shown}}}")
+    if "changed" in event:
+        parts.append(f"changed={show(event['changed'])}")
+    return ", ".join(parts)
+
+
+def _receivers(event: dict[str, Any]) -> str:
+    names = []
+    for receiver in event.get("receivers") or ():
+        name = receiver["name"]
+        if "error" in receiver:
+            name += f" ({receiver['error']})"
+        names.append(name)
+    return ", ".join(names) or "-"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    return [
+        "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in (header, *rows)
+    ]
+
+
+def format_recording(recording: Recording) -> str:
+    """Summary, findings, one table per signal (in the panel's order), the per-model ``pre_init`` /
+    ``post_init`` counts and the receivers by time."""
+    stats = recording.stats()
+    summary = stats["summary"]
+    lines = [
+        _("%(signals)d signals: %(saves)d saves, %(deletes)d deletes, %(rows)d rows loaded")
+        % {
+            "signals": summary["signals"],
+            "saves": summary["saves"],
+            "deletes": summary["deletes"],
+            "rows": summary["rows_loaded"],
+        }
+    ]
+    if summary["dropped"]:
+        lines.append(
+            ngettext(
+                "%(n)d event not kept (MAX_EVENTS); counts are exact",
+                "%(n)d events not kept (MAX_EVENTS); counts are exact",
+                summary["dropped"],
+            )
+            % {"n": summary["dropped"]}
+        )
+    findings = stats["findings"]
+    messages = [
+        short_sites(f["message"], f.get("sites") or [f.get("site")])
+        for kind in ("redundant_saves", "credentials_in_clear", "init_hints")
+        for f in findings[kind]
+    ]
+    if messages:
+        lines += ["", _("Findings")] + [f"  ! {message}" for message in messages]
+    for group in stats["groups"]:
+        lines += ["", f"{group['signal']} ({group['count']})"]
+        rows = [
+            [
+                str(event["seq"]) + (f" (in #{event['parent']})" if event.get("parent") else ""),
+                event["sender"],
+                _clip(event_arguments(event)),
+                _clip(_receivers(event)),
+                site_text(event.get("site")),
+            ]
+            for event in group["events"]
+        ]
+        if rows:
+            lines += _table(["#", _("sender"), _("arguments"), _("receivers"), _("sent from")], rows)
+    if stats["inits"]:
+        lines += ["", "pre_init / post_init"]
+        rows = [[row["sender"], str(row["pre_init"]), str(row["post_init"])] for row in stats["inits"]]
+        lines += _table([_("sender"), "pre_init", "post_init"], rows)
+    if stats["receivers"]:
+        lines += ["", _("Receivers by time")]
+        rows = [[r["name"], str(r["calls"]), f"{r['ms']:.3f}", ", ".join(r["signals"])] for r in stats["receivers"]]
+        lines += _table([_("receiver"), _("calls"), "ms", _("signals")], rows)
+    return "\n".join(lines)
