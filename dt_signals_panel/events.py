@@ -37,17 +37,20 @@ class QueryRefused(Exception):
     """Raised into a ``__str__`` that tries to query while we label its instance."""
 
 
-def _refuse(*args: Any) -> Any:
-    raise QueryRefused
-
-
 @contextmanager
-def no_queries() -> Iterator[None]:
-    """Refuse every query on the open connections: a label must not change what the request does."""
+def no_queries() -> Iterator[list[bool]]:
+    """Refuse every query on every connection, opened or not: a label must not change what the request does.
+    The list it yields gets ``True`` appended when a query was refused, even if the caller swallowed it."""
+    refused: list[bool] = []
+
+    def refuse(*args: Any) -> Any:
+        refused.append(True)
+        raise QueryRefused
+
     with ExitStack() as stack:
-        for connection in connections.all(initialized_only=True):
-            stack.enter_context(connection.execute_wrapper(_refuse))
-        yield
+        for connection in connections.all():
+            stack.enter_context(connection.execute_wrapper(refuse))
+        yield refused
 
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
@@ -55,6 +58,13 @@ def clip(text: str, limit: int = MAX_TEXT) -> str:
 
 
 def sender_label(sender: Any) -> str:
+    try:
+        return _sender_label(sender)
+    except Exception:  # a sender whose attributes raise: name its type, never fail the send
+        return clip(f"{type(sender).__module__}.{type(sender).__qualname__}")
+
+
+def _sender_label(sender: Any) -> str:
     meta = getattr(sender, "_meta", None)
     if isinstance(sender, type) and meta is not None:
         return str(meta.label)
@@ -75,14 +85,34 @@ def is_toolbar_label(label: str) -> bool:
     return label.startswith("debug_toolbar.")
 
 
+def str_with_note(obj: Any, limit: int = 120) -> tuple[str | None, str | None]:
+    """``str(obj)`` bounded to ``limit``, and a note when it could not be had as is. Never raises, never
+    lets a query through: a ``__str__`` that raises, recurses, queries or returns megabytes gives a note."""
+    refused: list[bool] = []
+    try:
+        with no_queries() as refused:
+            text = str(obj)
+    except RecursionError:
+        return None, "str() recursed without end"
+    except Exception as error:
+        if refused:
+            return None, "str() queried the database; not run"
+        return None, f"str() raised {_type_name(error)}"
+    if refused:  # the query was refused but __str__ swallowed the error and made up a text
+        return None, "str() queried the database; not run"
+    if len(text) > limit:
+        return clip(text, limit), f"str() returned {len(text)} characters; clipped"
+    return text, None
+
+
 def safe_str(obj: Any) -> str | None:
     """``str(obj)`` when it costs no query and does not fail; ``None`` otherwise."""
-    try:
-        with no_queries():
-            text = str(obj)
-    except Exception:
-        return None
-    return clip(text, 120) if isinstance(text, str) else None
+    text, note = str_with_note(obj)
+    return text if note is None or text is not None else None
+
+
+def _type_name(obj: Any) -> str:
+    return clip(type(obj).__qualname__, 60)
 
 
 def instance_label(instance: Model) -> str:
@@ -92,8 +122,10 @@ def instance_label(instance: Model) -> str:
     except Exception:
         pk = None
     head = f"{meta.label} #{clip(str(pk), 40)}" if pk is not None else f"{meta.label} (unsaved)"
-    text = safe_str(instance)
-    return f"{head} “{text}”" if text else head
+    text, note = str_with_note(instance)
+    if text:
+        head = f"{head} “{text}”"
+    return f"{head} [{note}]" if note else head
 
 
 def row_key(instance: Model) -> dict[str, Any] | None:
@@ -109,7 +141,14 @@ def row_key(instance: Model) -> dict[str, Any] | None:
 
 
 def describe(value: Any, config: Config, depth: int = 0) -> Any:
-    """A bounded, JSON-native picture of any argument value. Never evaluates a queryset."""
+    """A bounded, JSON-native picture of any argument value. Never evaluates a queryset, never raises."""
+    try:
+        return _describe(value, config, depth)
+    except Exception as error:  # a container or object that misbehaves while we look at it
+        return f"<{_type_name(value)}> [could not be described: {_type_name(error)}]"
+
+
+def _describe(value: Any, config: Config, depth: int) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, str):
@@ -134,8 +173,10 @@ def describe(value: Any, config: Config, depth: int = 0) -> Any:
     if isinstance(value, (list, tuple)):
         items = [describe(v, config, depth + 1) for v in value[:MAX_ITEMS]]
         return items + ([f"… {len(value) - MAX_ITEMS} more"] if len(value) > MAX_ITEMS else [])
-    text = safe_str(value)
-    return clip(text) if text is not None else f"<{type(value).__name__}>"
+    text, note = str_with_note(value)
+    if note is None and text is not None:
+        return clip(text)
+    return f"{clip(text) if text else f'<{_type_name(value)}>'} [{note}]"
 
 
 def describe_mapping(value: Mapping[Any, Any], config: Config, depth: int) -> dict[str, Any]:
@@ -176,14 +217,26 @@ def credential_report(credentials: Any, sender: Any, config: Config) -> list[dic
 
 
 def build(name: str, sender: str, named: dict[str, Any], config: Config) -> dict[str, Any]:
-    """The event for one send. Argument order is the order Django sends them in."""
+    """The event for one send. Argument order is the order Django sends them in. Never raises: whatever the
+    arguments do, the send goes on exactly as without the panel."""
+    try:
+        return _build(name, sender, named, config)
+    except Exception as error:
+        note = f"arguments could not be described: {_type_name(error)}"
+        return {"signal": name, "sender": sender, "args": {"…": note}}
+
+
+def _build(name: str, sender: str, named: dict[str, Any], config: Config) -> dict[str, Any]:
     arguments: dict[str, Any] = {}
     event: dict[str, Any] = {"signal": name, "sender": sender, "args": arguments}
     for key, value in named.items():
         if key == "credentials":
             event["credentials"] = credential_report(value, sender, config)
-        elif key in ("update_fields", "pk_set") and value is not None:
-            arguments[key] = sorted((describe(v, config, 1) for v in value), key=str)
+        elif key in ("update_fields", "pk_set") and isinstance(value, (set, frozenset, list, tuple)):
+            # Sorted in full so the same set always reads the same; only the first MAX_ITEMS are kept.
+            shown = sorted((describe(v, config, 1) for v in value), key=str)
+            extra = [f"… {len(shown) - MAX_ITEMS} more"] if len(shown) > MAX_ITEMS else []
+            arguments[key] = shown[:MAX_ITEMS] + extra
         elif key == "instance" and isinstance(value, Model):
             arguments[key] = instance_label(value)
             row = row_key(value)
