@@ -10,7 +10,7 @@ from __future__ import annotations
 import linecache
 import re
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
@@ -37,20 +37,37 @@ class QueryRefused(Exception):
     """Raised into a ``__str__`` that tries to query while we label its instance."""
 
 
+_ABSENT = object()
+
+
 @contextmanager
 def no_queries() -> Iterator[list[bool]]:
-    """Refuse every query on every connection, opened or not: a label must not change what the request does.
-    The list it yields gets ``True`` appended when a query was refused, even if the caller swallowed it."""
+    """Refuse every query on every connection of this context while a label is computed.
+
+    Refused at ``cursor()``, before anything is logged or a connection opened: refusing later (an
+    ``execute_wrapper``) still lets Django's debug cursor, djdt's SQL panel and ``assertNumQueries`` count
+    the query, so the panel would change what a request appears to run. The list it yields gets ``True``
+    appended when a query was refused, even if the caller swallowed the error."""
     refused: list[bool] = []
 
-    def refuse(*args: Any) -> Any:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
         refused.append(True)
         raise QueryRefused
 
-    with ExitStack() as stack:
+    patched: list[tuple[Any, str, Any]] = []
+    try:
         for connection in connections.all():
-            stack.enter_context(connection.execute_wrapper(refuse))
+            for method in ("cursor", "chunked_cursor"):
+                # Whatever is there now (Django's method, or djdt's SQL panel wrapper) comes back after.
+                patched.append((connection, method, connection.__dict__.get(method, _ABSENT)))
+                setattr(connection, method, refuse)
         yield refused
+    finally:
+        for connection, method, saved in reversed(patched):
+            if saved is _ABSENT:
+                connection.__dict__.pop(method, None)
+            else:
+                setattr(connection, method, saved)
 
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
