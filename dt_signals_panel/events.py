@@ -202,9 +202,17 @@ def describe_mapping(value: Mapping[Any, Any], config: Config, depth: int) -> di
         if i >= MAX_ITEMS:
             result["…"] = f"{len(value) - MAX_ITEMS} more"
             break
-        name = clip(str(key), 60)
+        name = key_name(key)
         result[name] = MASK if config.sensitive.search(name) else describe(item, config, depth + 1)
     return result
+
+
+def key_name(key: Any) -> str:
+    """A dict key as text; a key whose ``str()`` fails is named by its type."""
+    if isinstance(key, str):
+        return clip(key, 60)
+    text, note = str_with_note(key, 60)
+    return text if note is None and text is not None else f"<{_type_name(key)}>"
 
 
 def request_label(request: Any) -> str:
@@ -222,7 +230,7 @@ def credential_report(credentials: Any, sender: Any, config: Config) -> list[dic
     through_django = sender == AUTH_SENDER
     rows = []
     for key, value in list(credentials.items())[:MAX_ITEMS]:
-        name = clip(str(key), 60)
+        name = key_name(key)
         if value == DJANGO_MASK and DJANGO_CREDENTIAL_RULE.search(name):
             status, shown = "masked_by_django", DJANGO_MASK
         elif config.sensitive.search(name):

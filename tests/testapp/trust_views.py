@@ -209,7 +209,7 @@ def _odd_values() -> dict[str, Any]:
         "huge": "x" * 1_000_000,
         "html": "<script>alert('arg')</script>",
         "generator": (i for i in range(3)),
-        "bad_mapping": BadMapping(a=1),
+        "broken_dict": BadMapping(a=1),
         "unhashable": Unhashable(),
         "nested": {"deep": {"deeper": {"deepest": {"bottom": 1}}}},
         "long_list": list(range(10_000)),
