@@ -14,4 +14,5 @@ urlpatterns = [
     path("instantiate/<int:n>/", trust_views.instantiate),
     path("save-many/<int:n>/", trust_views.save_many),
     path("installed/", trust_views.installed),
+    path("escape/", trust_views.escape_everything),
 ]

@@ -311,3 +311,24 @@ def installed(request: HttpRequest) -> HttpResponse:
 
 def make_user() -> None:
     get_user_model().objects.create_user("alice", password="wonderland")
+
+
+# -- escaping -------------------------------------------------------------------------------------------
+def html_receiver(sender: Any, **kwargs: Any) -> None:
+    raise ValueError("<script>receiverError()</script>")
+
+
+html_receiver.__qualname__ = "<script>receiverName()</script>"
+
+
+def escape_everything(request: HttpRequest) -> HttpResponse:
+    """HTML wherever a value can come from: a model's str(), a string sender, a credential key and value,
+    an argument, a receiver's name and exception, a source line in the stack."""
+    Hostile.objects.create(mode="html")  # <script>sourceLine()</script>
+    user_login_failed.send(
+        sender="<script>senderName()</script>",
+        credentials={"<script>credentialKey()</script>": "<script>credentialValue()</script>"},
+        request=request,
+    )
+    odd_values.send_robust(sender=Author, html="<script>argument()</script>", **{"<b>key</b>": 1})
+    return page("escaped")
