@@ -15,4 +15,5 @@ urlpatterns = [
     path("save-many/<int:n>/", trust_views.save_many),
     path("installed/", trust_views.installed),
     path("escape/", trust_views.escape_everything),
+    path("ajax/", trust_views.ajax),
 ]

@@ -16,7 +16,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.db import connection
 from django.db.models.signals import m2m_changed, post_save, pre_save
 from django.dispatch import Signal
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.test.utils import CaptureQueriesContext
 from django.utils.translation import gettext_lazy
 
@@ -341,3 +341,9 @@ def escape_everything(request: HttpRequest) -> HttpResponse:
     )
     odd_values.send_robust(sender=Author, html="<script>argument()</script>", **{"<b>key</b>": 1})
     return page("escaped")
+
+
+def ajax(request: HttpRequest) -> JsonResponse:
+    """What a page's fetch() calls: no HTML, so the toolbar is not inserted; History lists it."""
+    tag = Tag.objects.create(name="from ajax")
+    return JsonResponse({"tag": tag.pk})
