@@ -103,7 +103,7 @@ def test_the_response_and_the_sql_are_the_same_as_without_the_panel(client, case
 )
 def test_a_hostile_str_gives_the_plain_label_and_a_note(visit, mode, note):
     opened = visit(f"/trust/zoo/hostile-{mode}/")
-    first, second = opened.events("post_save")
+    first, _second = opened.events("post_save")
     assert first["args"]["instance"].startswith("testapp.Hostile #")
     assert first["args"]["instance"].endswith(note)
     assert len(first["args"]["instance"]) < 200
@@ -113,7 +113,7 @@ def test_a_hostile_str_gives_the_plain_label_and_a_note(visit, mode, note):
 
 
 def test_a_str_that_queries_is_not_run_and_the_sql_panel_sees_no_query_from_it(client):
-    off, on, off_sql, on_sql = both_ways(client, "/trust/zoo/hostile-query/")
+    _off, _on, off_sql, on_sql = both_ways(client, "/trust/zoo/hostile-query/")
     assert on_sql == off_sql
     assert not [s for s in on_sql if "COUNT(*)" in s]
 

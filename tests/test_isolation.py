@@ -32,7 +32,7 @@ BIG_STORE = {"IS_RUNNING_TESTS": False, "RENDER_PANELS": False, "RESULTS_CACHE_S
 
 
 def fetch(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(url, timeout=60) as response:  # loopback only
         assert response.status == 200
         return response.read().decode()
 

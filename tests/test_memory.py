@@ -65,7 +65,7 @@ def test_no_instance_request_or_user_is_alive_once_the_request_has_ended(client,
     assert len(trust_views.weak) >= 7
     recordings = [p._capture.recording for p in toolbars if p._capture is not None]
     assert len(recordings) == (1 if panel == "on" else 0)
-    del toolbars
+    toolbars.clear()
     gc.collect()
     assert [ref() for ref in trust_views.weak if ref() is not None] == []
     assert all(r.closed for r in recordings)
