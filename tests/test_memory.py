@@ -134,14 +134,14 @@ def test_a_cap_of_zero_keeps_no_event_but_every_count(visit):
     assert "6 more events not kept" in opened.content
 
 
-def measure(client: Client, n: int, recording: bool) -> tuple[int, float, str]:
+def measure(client: Client, n: int, recording: bool, url: str = "/trust/instantiate/{n}/") -> tuple[int, float, str]:
     """Peak Python memory allocated while the request runs, its duration, and its request id."""
     client.cookies[f"djdt{PANEL_ID}"] = "on" if recording else "off"
     gc.collect()
     tracemalloc.start()
     started = time.perf_counter()
     try:
-        response = client.get(f"/trust/instantiate/{n}/")
+        response = client.get(url.format(n=n))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -170,4 +170,27 @@ def test_building_many_instances_keeps_memory_bounded(client, capsys):
             f"\n[memory] {ROWS} instances: peak {off / 1e6:.2f} MB without recording, {on / 1e6:.2f} MB with "
             f"({(on - off) / 1e3:+.0f} kB); {off_s:.2f}s vs {on_s:.2f}s; 1,000 instances recorded: "
             f"{small_on / 1e6:.2f} MB"
+        )
+
+
+#: Rows loaded from the database by one request; DT_SIGNALS_MEMORY_DB_ROWS=1000000 for the full figure.
+DB_ROWS = int(os.environ.get("DT_SIGNALS_MEMORY_DB_ROWS", "5000"))
+
+
+def test_loading_many_rows_from_the_database_keeps_memory_bounded(client, capsys):
+    from tests.testapp.models import Author
+
+    for start in range(0, DB_ROWS, 50_000):
+        Author.objects.bulk_create(Author(name=f"row {i}") for i in range(start, min(start + 50_000, DB_ROWS)))
+    measure(client, DB_ROWS, recording=True, url="/trust/iterate/")  # warm: the first run compiles and caches
+    off, off_s, _ = measure(client, DB_ROWS, recording=False, url="/trust/iterate/")
+    on, on_s, request_id = measure(client, DB_ROWS, recording=True, url="/trust/iterate/")
+    stats, _ = open_panel(client, request_id)
+    (row,) = [r for r in stats["inits"] if r["sender"] == "testapp.Author"]
+    assert row["pre_init"] == row["post_init"] == DB_ROWS
+    assert on - off < 1_000_000, (on, off)
+    with capsys.disabled():
+        print(
+            f"\n[memory] {DB_ROWS} rows loaded: peak {off / 1e6:.2f} MB without recording, {on / 1e6:.2f} MB with "
+            f"({(on - off) / 1e3:+.0f} kB); {off_s:.2f}s vs {on_s:.2f}s"
         )

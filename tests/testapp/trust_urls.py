@@ -16,4 +16,5 @@ urlpatterns = [
     path("installed/", trust_views.installed),
     path("escape/", trust_views.escape_everything),
     path("ajax/", trust_views.ajax),
+    path("iterate/", trust_views.iterate),
 ]
