@@ -221,3 +221,40 @@ def test_an_uncaught_receiver_exception_reaches_the_caller_unchanged(client, rai
         caught.append((type(info.value), str(info.value), frames))
     assert caught[0] == caught[1]
     assert caught[0][2][-1][1] == "explode"
+
+
+async def test_an_async_receiver_that_raises_reaches_asend_unchanged_and_send_robust_answers_as_django():
+    import dt_signals_panel
+    from tests.testapp.trust_views import odd_values
+
+    async def async_explode(sender: Any, **kwargs: Any) -> None:
+        raise BoomError("async receiver exploded")
+
+    def quiet(sender: Any, **kwargs: Any) -> str:
+        return "fine"
+
+    odd_values.connect(async_explode, weak=False)
+    odd_values.connect(quiet, weak=False)
+    try:
+        outcomes = []
+        for recording in (False, True):
+            with override_settings(DT_SIGNALS_PANEL=EXTRA):
+                capture = dt_signals_panel.capture()
+            if recording:
+                capture.__enter__()
+            try:
+                with pytest.raises(BoomError) as info:
+                    await odd_values.asend(sender=None, n=1)
+                robust = await odd_values.asend_robust(sender=None, n=2)
+            finally:
+                if recording:
+                    capture.__exit__(None, None, None)
+            shown = [(receiver, type(r).__name__ if isinstance(r, Exception) else r) for receiver, r in robust]
+            outcomes.append((type(info.value), str(info.value), shown))
+        assert capture.recording.count("odd_values") == 2
+        assert [e.get("error") for e in capture.recording.events] == ["BoomError: async receiver exploded", None]
+        assert outcomes[0] == outcomes[1]
+        assert outcomes[1][2] == [(quiet, "fine"), (async_explode, "BoomError")]
+    finally:
+        odd_values.disconnect(async_explode)
+        odd_values.disconnect(quiet)
