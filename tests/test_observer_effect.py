@@ -119,3 +119,36 @@ def test_labelling_a_deferred_instance_runs_no_query_not_even_a_refused_one(clie
         response = client.get("/delete/")
     assert response.status_code == 200
     assert not [q for q in queries.captured_queries if '"testapp_book"."title"' in q["sql"]]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_async_views_get_the_same_return_values_with_and_without_the_panel(async_client):
+    from asgiref.sync import sync_to_async
+
+    await sync_to_async(make_user)()
+    bodies = []
+    for state in ("off", "on"):
+        async_client.cookies.clear()
+        async_client.cookies[f"djdt{PANEL_ID}"] = state
+        response = await async_client.get("/trust/aobserve/")
+        assert response.status_code == 200
+        bodies.append(view_part(response))
+        stats, _ = await sync_to_async(open_panel)(Client(), request_id_of(response))
+        recorded = {g["signal"]: g["count"] for g in stats.get("groups", [])}
+        if state == "on":
+            assert recorded["user_logged_in"] == recorded["user_logged_out"] == recorded["user_login_failed"] == 1
+            assert recorded["post_delete"] == 1  # the author; Bare's delete took the fast path and sent nothing
+        else:
+            assert stats == {}
+    assert bodies[0] == bodies[1]
+    assert json.loads(bodies[1].split(b"<p>", 1)[1]) == {
+        "acreate": True,
+        "asave": "None",
+        "aupdate": 1,
+        "bare_adelete": "(1, {'testapp.Bare': 1})",
+        "adelete": "(1, {'testapp.Author': 1})",
+        "aauthenticate": "<User: alice>",
+        "alogin": "None",
+        "failed_aauthenticate": "None",
+        "alogout": "None",
+    }

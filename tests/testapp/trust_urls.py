@@ -6,6 +6,7 @@ from tests.testapp import trust_views
 
 urlpatterns = [
     path("observe/", trust_views.observe),
+    path("aobserve/", trust_views.aobserve),
     path("iso/<str:token>/<int:n>/", trust_views.isolation),
     path("aiso/<str:token>/<int:n>/", trust_views.aisolation),
     path("thread/<str:how>/", trust_views.thread_view),

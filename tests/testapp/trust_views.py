@@ -353,3 +353,24 @@ def iterate(request: HttpRequest) -> HttpResponse:
     """Load every author row, a chunk at a time, keeping none."""
     count = sum(1 for _ in Author.objects.iterator(chunk_size=2000))
     return page(count)
+
+
+async def aobserve(request: HttpRequest) -> HttpResponse:
+    """The async ORM and auth calls, each with what it returned."""
+    from django.contrib.auth import aauthenticate, alogin, alogout
+
+    steps: dict[str, Any] = {}
+    author = await Author.objects.acreate(name="Async observed")
+    steps["acreate"] = author.pk is not None
+    author.name = "Async observed again"
+    steps["asave"] = repr(await author.asave())
+    steps["aupdate"] = await Author.objects.filter(pk=author.pk).aupdate(name="Async updated")
+    bare = await Bare.objects.acreate(name="b")
+    steps["bare_adelete"] = repr(await bare.adelete())
+    steps["adelete"] = repr(await author.adelete())
+    user = await aauthenticate(request, username="alice", password="wonderland")
+    steps["aauthenticate"] = repr(user)
+    steps["alogin"] = repr(await alogin(request, user))
+    steps["failed_aauthenticate"] = repr(await aauthenticate(request, username="alice", password="wrong"))
+    steps["alogout"] = repr(await alogout(request))
+    return page(json.dumps(steps))
