@@ -10,7 +10,7 @@ from __future__ import annotations
 import linecache
 import re
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
@@ -37,17 +37,41 @@ class QueryRefused(Exception):
     """Raised into a ``__str__`` that tries to query while we label its instance."""
 
 
-def _refuse(*args: Any) -> Any:
-    raise QueryRefused
+_ABSENT = object()
 
 
 @contextmanager
-def no_queries() -> Iterator[None]:
-    """Refuse every query on the open connections: a label must not change what the request does."""
-    with ExitStack() as stack:
-        for connection in connections.all(initialized_only=True):
-            stack.enter_context(connection.execute_wrapper(_refuse))
-        yield
+def no_queries() -> Iterator[list[bool]]:
+    """Refuse every query on every connection of this context while a label is computed.
+
+    Refused at ``cursor()``, before anything is logged or a connection opened: refusing later (an
+    ``execute_wrapper``) still lets Django's debug cursor, djdt's SQL panel and ``assertNumQueries`` count
+    the query, so the panel would change what a request appears to run. The list it yields gets ``True``
+    appended when a query was refused, even if the caller swallowed the error."""
+    refused: list[bool] = []
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        refused.append(True)
+        raise QueryRefused
+
+    patched: list[tuple[Any, str, Any]] = []
+    try:
+        for alias in connections:
+            try:
+                connection = connections[alias]
+            except Exception:  # a backend that cannot even be loaded cannot be queried either
+                continue
+            for method in ("cursor", "chunked_cursor"):
+                # Whatever is there now (Django's method, or djdt's SQL panel wrapper) comes back after.
+                patched.append((connection, method, connection.__dict__.get(method, _ABSENT)))
+                setattr(connection, method, refuse)
+        yield refused
+    finally:
+        for connection, method, saved in reversed(patched):
+            if saved is _ABSENT:
+                connection.__dict__.pop(method, None)
+            else:
+                setattr(connection, method, saved)
 
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
@@ -55,6 +79,13 @@ def clip(text: str, limit: int = MAX_TEXT) -> str:
 
 
 def sender_label(sender: Any) -> str:
+    try:
+        return _sender_label(sender)
+    except Exception:  # a sender whose attributes raise: name its type, never fail the send
+        return clip(f"{type(sender).__module__}.{type(sender).__qualname__}")
+
+
+def _sender_label(sender: Any) -> str:
     meta = getattr(sender, "_meta", None)
     if isinstance(sender, type) and meta is not None:
         return str(meta.label)
@@ -75,14 +106,34 @@ def is_toolbar_label(label: str) -> bool:
     return label.startswith("debug_toolbar.")
 
 
+def str_with_note(obj: Any, limit: int = 120) -> tuple[str | None, str | None]:
+    """``str(obj)`` bounded to ``limit``, and a note when it could not be had as is. Never raises, never
+    lets a query through: a ``__str__`` that raises, recurses, queries or returns megabytes gives a note."""
+    refused: list[bool] = []
+    try:
+        with no_queries() as refused:
+            text = str(obj)
+    except RecursionError:
+        return None, "str() recursed without end"
+    except Exception as error:
+        if refused:
+            return None, "str() queried the database; not run"
+        return None, f"str() raised {_type_name(error)}"
+    if refused:  # the query was refused but __str__ swallowed the error and made up a text
+        return None, "str() queried the database; not run"
+    if len(text) > limit:
+        return clip(text, limit), f"str() returned {len(text)} characters; clipped"
+    return text, None
+
+
 def safe_str(obj: Any) -> str | None:
     """``str(obj)`` when it costs no query and does not fail; ``None`` otherwise."""
-    try:
-        with no_queries():
-            text = str(obj)
-    except Exception:
-        return None
-    return clip(text, 120) if isinstance(text, str) else None
+    text, note = str_with_note(obj)
+    return text if note is None or text is not None else None
+
+
+def _type_name(obj: Any) -> str:
+    return clip(type(obj).__qualname__, 60)
 
 
 def instance_label(instance: Model) -> str:
@@ -92,8 +143,10 @@ def instance_label(instance: Model) -> str:
     except Exception:
         pk = None
     head = f"{meta.label} #{clip(str(pk), 40)}" if pk is not None else f"{meta.label} (unsaved)"
-    text = safe_str(instance)
-    return f"{head} “{text}”" if text else head
+    text, note = str_with_note(instance)
+    if text:
+        head = f"{head} “{text}”"
+    return f"{head} [{note}]" if note else head
 
 
 def row_key(instance: Model) -> dict[str, Any] | None:
@@ -109,7 +162,14 @@ def row_key(instance: Model) -> dict[str, Any] | None:
 
 
 def describe(value: Any, config: Config, depth: int = 0) -> Any:
-    """A bounded, JSON-native picture of any argument value. Never evaluates a queryset."""
+    """A bounded, JSON-native picture of any argument value. Never evaluates a queryset, never raises."""
+    try:
+        return _describe(value, config, depth)
+    except Exception as error:  # a container or object that misbehaves while we look at it
+        return f"<{_type_name(value)}> [could not be described: {_type_name(error)}]"
+
+
+def _describe(value: Any, config: Config, depth: int) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, str):
@@ -134,8 +194,10 @@ def describe(value: Any, config: Config, depth: int = 0) -> Any:
     if isinstance(value, (list, tuple)):
         items = [describe(v, config, depth + 1) for v in value[:MAX_ITEMS]]
         return items + ([f"… {len(value) - MAX_ITEMS} more"] if len(value) > MAX_ITEMS else [])
-    text = safe_str(value)
-    return clip(text) if text is not None else f"<{type(value).__name__}>"
+    text, note = str_with_note(value)
+    if note is None and text is not None:
+        return clip(text)
+    return f"{clip(text) if text else f'<{_type_name(value)}>'} [{note}]"
 
 
 def describe_mapping(value: Mapping[Any, Any], config: Config, depth: int) -> dict[str, Any]:
@@ -144,9 +206,17 @@ def describe_mapping(value: Mapping[Any, Any], config: Config, depth: int) -> di
         if i >= MAX_ITEMS:
             result["…"] = f"{len(value) - MAX_ITEMS} more"
             break
-        name = clip(str(key), 60)
+        name = key_name(key)
         result[name] = MASK if config.sensitive.search(name) else describe(item, config, depth + 1)
     return result
+
+
+def key_name(key: Any) -> str:
+    """A dict key as text; a key whose ``str()`` fails is named by its type."""
+    if isinstance(key, str):
+        return clip(key, 60)
+    text, note = str_with_note(key, 60)
+    return text if note is None and text is not None else f"<{_type_name(key)}>"
 
 
 def request_label(request: Any) -> str:
@@ -164,7 +234,7 @@ def credential_report(credentials: Any, sender: Any, config: Config) -> list[dic
     through_django = sender == AUTH_SENDER
     rows = []
     for key, value in list(credentials.items())[:MAX_ITEMS]:
-        name = clip(str(key), 60)
+        name = key_name(key)
         if value == DJANGO_MASK and DJANGO_CREDENTIAL_RULE.search(name):
             status, shown = "masked_by_django", DJANGO_MASK
         elif config.sensitive.search(name):
@@ -176,14 +246,26 @@ def credential_report(credentials: Any, sender: Any, config: Config) -> list[dic
 
 
 def build(name: str, sender: str, named: dict[str, Any], config: Config) -> dict[str, Any]:
-    """The event for one send. Argument order is the order Django sends them in."""
+    """The event for one send. Argument order is the order Django sends them in. Never raises: whatever the
+    arguments do, the send goes on exactly as without the panel."""
+    try:
+        return _build(name, sender, named, config)
+    except Exception as error:
+        note = f"arguments could not be described: {_type_name(error)}"
+        return {"signal": name, "sender": sender, "args": {"…": note}}
+
+
+def _build(name: str, sender: str, named: dict[str, Any], config: Config) -> dict[str, Any]:
     arguments: dict[str, Any] = {}
     event: dict[str, Any] = {"signal": name, "sender": sender, "args": arguments}
     for key, value in named.items():
         if key == "credentials":
             event["credentials"] = credential_report(value, sender, config)
-        elif key in ("update_fields", "pk_set") and value is not None:
-            arguments[key] = sorted((describe(v, config, 1) for v in value), key=str)
+        elif key in ("update_fields", "pk_set") and isinstance(value, (set, frozenset, list, tuple)):
+            # Sorted in full so the same set always reads the same; only the first MAX_ITEMS are kept.
+            shown = sorted((describe(v, config, 1) for v in value), key=str)
+            extra = [f"… {len(shown) - MAX_ITEMS} more"] if len(shown) > MAX_ITEMS else []
+            arguments[key] = shown[:MAX_ITEMS] + extra
         elif key == "instance" and isinstance(value, Model):
             arguments[key] = instance_label(value)
             row = row_key(value)

@@ -25,12 +25,20 @@ def remember_loaded(instance: Any) -> None:
         # Without _state in the copy there is no reference cycle: the copy dies with the instance.
         known.pop("_state", None)
         instance._state.__dict__[_KEY] = known
-    except AttributeError:  # not a model instance, or a ``_state`` without a ``__dict__``
+    except Exception:  # not a model instance, or a ``_state`` without a ``__dict__``
         pass
 
 
 def remember_saved(instance: Model, update_fields: Iterable[str] | None) -> None:
-    """At ``post_save``: the database now holds what was written."""
+    """At ``post_save``: the database now holds what was written. Never raises (a hand-made send may pass
+    an ``update_fields`` that is no iterable of names): the send goes on as without the panel."""
+    try:
+        _remember_saved(instance, update_fields)
+    except Exception:
+        remember_loaded(instance)
+
+
+def _remember_saved(instance: Model, update_fields: Iterable[str] | None) -> None:
     state = instance._state.__dict__
     if update_fields is None or not isinstance(state.get(_KEY), dict):
         remember_loaded(instance)

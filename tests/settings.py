@@ -58,6 +58,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 DEBUG_TOOLBAR_PANELS = [
+    "debug_toolbar.panels.history.HistoryPanel",
     "debug_toolbar.panels.timer.TimerPanel",
     "debug_toolbar.panels.sql.SQLPanel",
     "dt_signals_panel.panel.SignalActivityPanel",

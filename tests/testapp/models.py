@@ -76,3 +76,22 @@ class Novelist(Author):
     """Multi-table inheritance: saving a Novelist saves its Author parent row without parent signals."""
 
     genre = models.CharField(max_length=50, default="fiction")
+
+
+class Bare(models.Model):
+    """No relations and no receivers: deleting one must stay a single DELETE with the panel recording."""
+
+    name = models.CharField(max_length=50)
+
+
+class LegacyAuthor(models.Model):
+    """Unmanaged: Django never creates its table; it reads and writes the author table."""
+
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        managed = False
+        db_table = "testapp_author"
+
+    def __str__(self) -> str:
+        return f"legacy {self.name}"

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from debug_toolbar.toolbar import debug_toolbar_urls
-from django.urls import path
+from django.urls import include, path
 
 from tests.testapp import finding_views, views
 
@@ -24,5 +24,6 @@ urlpatterns = [
     path("findings/robust/", finding_views.robust_send),
     path("findings/chain/", finding_views.chain),
     path("findings/credentials/", finding_views.credentials),
+    path("trust/", include("tests.testapp.trust_urls")),
     *debug_toolbar_urls(),
 ]

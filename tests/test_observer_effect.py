@@ -1,0 +1,154 @@
+"""No observer effect: the same view runs the same SQL and gets the same return values with the panel
+recording as with the panel switched off."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from debug_toolbar.toolbar import DebugToolbar
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from tests.conftest import PANEL_ID, open_panel, request_id_of
+from tests.testapp.trust_views import make_user
+
+pytestmark = pytest.mark.django_db
+
+#: What differs between any two runs whatever the panel does: wall-clock times (last_login), the random
+#: session key and its signed data, the connection's savepoint counter. Everything else must match exactly.
+VARYING = [
+    (re.compile(r"'?\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?(\+00:00)?'?"), "<now>"),
+    (re.compile(r"'[a-z0-9]{32}'"), "<session key>"),
+    (re.compile(r"'[\w-]+:[\w-]+:[\w-]+'"), "<session data>"),
+    (re.compile(r'"s\d+_x\d+"'), "<savepoint>"),
+]
+
+
+def normalise(sql: str) -> str:
+    for pattern, replacement in VARYING:
+        sql = pattern.sub(replacement, sql)
+    return sql
+
+
+def view_part(response: Any) -> bytes:
+    """What the view wrote: the toolbar is inserted after it."""
+    content: bytes = response.content
+    return content[: content.index(b"</p>")]
+
+
+def run(client: Client, url: str, recording: bool) -> tuple[Any, list[str], Any]:
+    """Run the view on a database state that is rolled back afterwards, so both runs start equal, from a
+    client with no cookies but the panel's switch."""
+    client.cookies.clear()
+    client.cookies[f"djdt{PANEL_ID}"] = "on" if recording else "off"
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        transaction.set_rollback(True)
+    assert response.status_code == 200
+    sql = [normalise(q["sql"]) for q in queries.captured_queries]
+    return response, sql, view_part(response)
+
+
+@pytest.fixture
+def observed(client: Client) -> dict[str, Any]:
+    make_user()
+    off, off_sql, off_body = run(client, "/trust/observe/", recording=False)
+    on, on_sql, on_body = run(client, "/trust/observe/", recording=True)
+    stats, _ = open_panel(client, request_id_of(on))
+    assert stats["summary"]["signals"] > 20, "the panel did not record the second run"
+    off_toolbar = DebugToolbar.fetch(request_id_of(off), PANEL_ID)
+    assert off_toolbar.get_panel_by_id(PANEL_ID).get_stats() == {}, "the panel recorded the first run"
+    return {"off_sql": off_sql, "on_sql": on_sql, "off": off_body, "on": on_body, "stats": stats}
+
+
+def steps(body: bytes) -> dict[str, Any]:
+    text = body.split(b"<p>", 1)[1].decode()
+    return {name: {**step, "sql": [normalise(s) for s in step["sql"]]} for name, step in json.loads(text).items()}
+
+
+def test_the_whole_request_runs_the_same_sql_with_and_without_the_panel(observed):
+    assert observed["on_sql"] == observed["off_sql"]
+    assert len(observed["on_sql"]) >= 25
+
+
+def test_every_operation_returns_the_same_value_and_runs_the_same_sql(observed):
+    off, on = steps(observed["off"]), steps(observed["on"])
+    assert list(on) == list(off)
+    for name in off:
+        assert on[name] == off[name], name
+    assert on["bulk_create"]["returned"].count("<Tag:") == 2
+    assert on["delete_cascade"]["returned"].startswith("(2, {")
+    assert on["authenticate"]["returned"] == "<User: alice>"
+    assert on["failed_authenticate"]["returned"] == "None"
+
+
+def test_deleting_a_model_without_receivers_stays_one_fast_delete(observed):
+    (sql,) = steps(observed["on"])["bare_delete"]["sql"]
+    assert sql.startswith('DELETE FROM "testapp_bare" WHERE')
+
+
+def test_m2m_add_without_listeners_keeps_the_fast_path(observed):
+    # The fast path is a bulk INSERT ... ON CONFLICT DO NOTHING, with no SELECT of the existing rows first.
+    sql = steps(observed["on"])["quiet_m2m_add"]["sql"]
+    assert not [s for s in sql if s.startswith("SELECT")], sql
+    assert any(s.startswith('INSERT OR IGNORE INTO "testapp_quiet_tags"') for s in sql), sql
+
+
+def test_the_fast_delete_sends_no_delete_signal_with_the_panel_recording(observed):
+    signals = {g["signal"]: g for g in observed["stats"]["groups"]}
+    senders = {e["sender"] for e in signals["post_delete"]["events"]}
+    # Bare's delete took Django's fast path, which sends nothing; Quiet has a cascading child, so Django
+    # collects and sends for it either way.
+    assert "testapp.Bare" not in senders
+    assert senders == {"testapp.Author", "testapp.Book", "testapp.Quiet"}
+
+
+def test_labelling_a_deferred_instance_runs_no_query_not_even_a_refused_one(client):
+    # The cascade loads books with only their pk; labelling one must not try to load its title: a refused
+    # query is still counted by Django's debug cursor, djdt's SQL panel and assertNumQueries.
+    from tests.testapp.models import Author, Book
+
+    Book.objects.create(title="t", author=Author.objects.create(name="a"))
+    client.cookies[f"djdt{PANEL_ID}"] = "on"
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/delete/")
+    assert response.status_code == 200
+    assert not [q for q in queries.captured_queries if '"testapp_book"."title"' in q["sql"]]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_async_views_get_the_same_return_values_with_and_without_the_panel(async_client):
+    from asgiref.sync import sync_to_async
+
+    await sync_to_async(make_user)()
+    bodies = []
+    for state in ("off", "on"):
+        async_client.cookies.clear()
+        async_client.cookies[f"djdt{PANEL_ID}"] = state
+        response = await async_client.get("/trust/aobserve/")
+        assert response.status_code == 200
+        bodies.append(view_part(response))
+        stats, _ = await sync_to_async(open_panel)(Client(), request_id_of(response))
+        recorded = {g["signal"]: g["count"] for g in stats.get("groups", [])}
+        if state == "on":
+            assert recorded["user_logged_in"] == recorded["user_logged_out"] == recorded["user_login_failed"] == 1
+            assert recorded["post_delete"] == 1  # the author; Bare's delete took the fast path and sent nothing
+        else:
+            assert stats == {}
+    assert bodies[0] == bodies[1]
+    assert json.loads(bodies[1].split(b"<p>", 1)[1]) == {
+        "acreate": True,
+        "asave": "None",
+        "aupdate": 1,
+        "bare_adelete": "(1, {'testapp.Bare': 1})",
+        "adelete": "(1, {'testapp.Author': 1})",
+        "aauthenticate": "<User: alice>",
+        "alogin": "None",
+        "failed_aauthenticate": "None",
+        "alogout": "None",
+    }
