@@ -59,6 +59,8 @@ class Recording:
         self.duration_ms: float | None = None
         # (signal name, sender label) -> exact count of every send, kept or not, inits excluded.
         self._counts: dict[tuple[str, str], int] = {}
+        # signal name -> events kept for it (the first SHOWN_PER_SIGNAL of them are detailed).
+        self._kept: dict[str, int] = {}
         # sender -> itertools.count per init signal: next() is atomic, so threads of one request never lose a
         # count, and the send wrappers reach the dict of their own signal with one attribute read.
         self._pre_inits: dict[Any, Iterator[int]] = {}
@@ -70,6 +72,8 @@ class Recording:
         self._last_frame: Any = None
         self._last_lasti = -1
         self._last_stack_id = 0
+        # module name -> hidden from call sites: a handful of modules, asked about on every send.
+        self._hidden_modules: dict[str, bool] = {}
         self.stacks: list[list[list[Any]]] = []
         self._final_inits: list[dict[str, Any]] | None = None
 
@@ -151,30 +155,42 @@ class Recording:
             if len(self.events) >= self.config.max_events:
                 self.dropped += 1
                 return None
-        token = _open.set(())
-        try:
-            event = events.build(name, label, named, self.config)
-        finally:
-            _open.reset(token)
+            kept = self._kept.get(name, 0)
+            self._kept[name] = kept + 1
+        # Only the first events of each signal are shown row by row; the others are summed up by call site,
+        # so they skip what only a shown row needs: str(instance), the other arguments' text, a stack.
+        detailed = kept < self.config.shown_per_signal
+        if detailed:
+            token = _open.set(())
+            try:
+                event = events.build(name, label, named, self.config)
+            finally:
+                _open.reset(token)
+        else:
+            event = events.build_light(name, label, named)
         event["seq"] = next(self._seq)
         event["t"] = round((time.perf_counter() - self.started) * 1000, 3)
         event["parent"] = next((seq for recording, seq in _parent.get() if recording is self), None)
         if mode != "send":
             event["mode"] = mode
         if self.config.call_sites:
-            self._locate(event)
+            self._locate(event, detailed)
         with self._lock:
             self.events.append(event)
         return event
 
-    def _locate(self, event: dict[str, Any]) -> None:
+    def _locate(self, event: dict[str, Any], with_stack: bool) -> None:
         hidden = self.config.hidden_modules
+        known = self._hidden_modules
         sending: FrameType | None = sys._getframe(3)
         frame = sending
         user_frame = None
         while frame is not None:
             module = frame.f_globals.get("__name__", "")
-            if not (module.startswith(hidden) and _is_module_or_child(module, hidden)):
+            is_hidden = known.get(module)
+            if is_hidden is None:
+                is_hidden = known[module] = module.startswith(hidden) and _is_module_or_child(module, hidden)
+            if not is_hidden:
                 user_frame = frame
                 break
             frame = frame.f_back
@@ -182,7 +198,7 @@ class Recording:
             return
         code = user_frame.f_code
         event["site"] = [code.co_filename, user_frame.f_lineno, code.co_name]
-        if not self.config.stacktraces:
+        if not (with_stack and self.config.stacktraces):
             return
         # The same frame at the same instruction is the same operation (the pre_ and post_ send of one save,
         # every row of one cascade): one stack serves them all. Holding the frame keeps its identity unique.

@@ -67,7 +67,16 @@ def view_model(stats: dict[str, Any]) -> dict[str, Any]:
             }
             rows.append(row)
             every.append(row)
-        groups.append({**group, "events": rows, "anchor": f"djdt-sig-{group['signal']}"})
+        sites = [{**site, "site_text": site_text(site.get("site"))[0]} for site in group.get("sites", [])]
+        groups.append(
+            {
+                **group,
+                "events": rows,
+                "not_shown": group["count"] - len(rows),
+                "sites": sites,
+                "anchor": f"djdt-sig-{group['signal']}",
+            }
+        )
     nesting = depths(every)
     chronological = sorted(every, key=lambda e: e["seq"])
     for row in chronological:
@@ -77,6 +86,7 @@ def view_model(stats: dict[str, Any]) -> dict[str, Any]:
         "groups": groups,
         "chronological": chronological,
         "nested": any(row["depth"] for row in chronological),
+        "not_shown": sum(group["not_shown"] for group in groups),
         "inits": stats["inits"],
         "findings": findings,
         "receivers": stats["receivers"][:20],
