@@ -52,18 +52,28 @@ def view_model(stats: dict[str, Any]) -> dict[str, Any]:
             notes.setdefault(seq, []).append(finding["message"])
     groups = []
     every: list[dict[str, Any]] = []
+    # A stack is rendered once, under the first row that has it; the other rows link to that row. A loop
+    # that saves a hundred rows has one stack, and repeating it a hundred times would be most of the page.
+    first_with: dict[int, int] = {}
+    for group in stats["groups"]:
+        for event in group["events"]:
+            stack = event.get("stack")
+            if stack is not None and stack < len(stacks):
+                first_with[stack] = min(first_with.get(stack, event["seq"]), event["seq"])
     for group in stats["groups"]:
         rows = []
         for event in group["events"]:
             site, site_title = site_text(event.get("site"))
             stack = event.get("stack")
+            first = first_with.get(stack) if stack is not None else None
             row = {
                 **event,
                 "arguments": [(k, show(v)) for k, v in event["args"].items()],
                 "site_text": site,
                 "site_title": site_title,
                 "notes": notes.get(event["seq"], []),
-                "stack_html": render_stacktrace(stacks[stack]) if stack is not None and stack < len(stacks) else "",
+                "stack_html": render_stacktrace(stacks[stack]) if first == event["seq"] else "",
+                "stack_as": first if first is not None and first != event["seq"] else None,
             }
             rows.append(row)
             every.append(row)
