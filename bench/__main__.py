@@ -48,7 +48,7 @@ class Row:
     b: str
     value: float | None
     target: float | None
-    unit: str = "×"
+    unit: str = "ratio"
     note: str = ""
 
     @property
@@ -76,16 +76,21 @@ def init_heavy(size: Sizes, client: Any) -> list[Row]:
     rows = f"{size.rows:,} rows"
     return [
         Row(f"1. init-heavy page ({rows}), our panel", f"no panels {ms(none)}", f"ours {ms(ours)}", ours / none, 1.25),
-        Row(f"1. init-heavy page ({rows}), floor", f"no panels {ms(none)}", f"floor {ms(floor)}", floor / none, None,
-            note="bare tuple-appending wrapper, for reference"),
+        Row(
+            f"1. init-heavy page ({rows}), floor",
+            f"no panels {ms(none)}",
+            f"floor {ms(floor)}",
+            floor / none,
+            None,
+            note="bare tuple-appending wrapper, for reference",
+        ),
     ]
 
 
 # -- 2. save-heavy page ------------------------------------------------------------------------------------
 def save_heavy(size: Sizes, client: Any) -> list[Row]:
-    from shop.models import Product
-
     from django.test import override_settings
+    from shop.models import Product
 
     url = f"/save-heavy/?n={size.saves}"
     # Every event kept in detail (with the default MAX_EVENTS of 1000 the updates' events would be dropped).
@@ -131,7 +136,8 @@ class Worker:
         self.ask("ping")
 
     def ask(self, command: str) -> float:
-        assert self.process.stdin and self.process.stdout
+        assert self.process.stdin
+        assert self.process.stdout
         self.process.stdin.write(command + "\n")
         self.process.stdin.flush()
         line = self.process.stdout.readline()
@@ -161,10 +167,20 @@ def not_recording(size: Sizes) -> list[Row]:
         installed.close()
     base, idle, other = median(t["absent"]), median(t["installed"]), median(t["other_thread"])
     return [
-        Row("3. not recording: installed, no capture open", f"absent {ms(base)}", f"installed {ms(idle)}",
-            idle / base, 1.02),
-        Row("3. not recording: capture open in another thread", f"absent {ms(base)}", f"installed {ms(other)}",
-            other / base, 1.10),
+        Row(
+            "3. not recording: installed, no capture open",
+            f"absent {ms(base)}",
+            f"installed {ms(idle)}",
+            idle / base,
+            1.02,
+        ),
+        Row(
+            "3. not recording: capture open in another thread",
+            f"absent {ms(base)}",
+            f"installed {ms(other)}",
+            other / base,
+            1.10,
+        ),
     ]
 
 
@@ -211,11 +227,18 @@ def rendering(size: Sizes, client: Any) -> list[Row]:
     sql_html, sql_stored = last["TimedSQLPanel"]
     n = f"{size.events:,}"
     return [
-        Row(f"4. stats + render, {n} events vs {n} queries", f"SQL panel {ms(sql)}", f"ours {ms(ours)}",
-            ours / sql, 0.5),
+        Row(
+            f"4. stats + render, {n} events vs {n} queries", f"SQL panel {ms(sql)}", f"ours {ms(ours)}", ours / sql, 0.5
+        ),
         Row(f"4. rendered HTML for {n} events", f"SQL panel {sql_html:,} B", f"ours {html:,} B", html, 1_000_000, "B"),
-        Row(f"4. stored JSON for {n} events", f"SQL panel {sql_stored:,} B", f"ours {stored:,} B", stored, 1_000_000,
-            "B"),
+        Row(
+            f"4. stored JSON for {n} events",
+            f"SQL panel {sql_stored:,} B",
+            f"ours {stored:,} B",
+            stored,
+            1_000_000,
+            "B",
+        ),
     ]
 
 
@@ -235,7 +258,9 @@ def memory(size: Sizes) -> list[Row]:
             Product(sku="M", name="memory", category=category, price=i)  # pre_init + post_init
         for _ in range(size.memory_saves):
             pre_save.send(sender=Product, instance=saved, raw=False, using="default", update_fields=None)
-            post_save.send(sender=Product, instance=saved, created=False, update_fields=None, raw=False, using="default")
+            post_save.send(
+                sender=Product, instance=saved, created=False, update_fields=None, raw=False, using="default"
+            )
 
     def peak(recording: bool) -> int:
         gc.collect()
@@ -288,8 +313,8 @@ def table(rows: list[Row], size: Sizes, quick: bool) -> str:
         verdict = "(quick: not judged)" if quick and row.target is not None else row.verdict
         scenario = f"{row.scenario} ({row.note})" if row.note else row.scenario
         lines.append(f"| {scenario} | {row.a} | {row.b} | {value(row)} | {target(row)} | {verdict} |")
-    import django
     import debug_toolbar
+    import django
 
     lines.append("")
     lines.append(

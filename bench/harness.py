@@ -67,9 +67,7 @@ def timed_get(client: Any, url: str) -> float:
     return elapsed
 
 
-def interleave(
-    configs: dict[str, Callable[[], float]], reps: int, warmup: int = 1
-) -> dict[str, list[float]]:
+def interleave(configs: dict[str, Callable[[], float]], reps: int, warmup: int = 1) -> dict[str, list[float]]:
     """Run every configuration once per round, rotating which goes first, and return each one's times."""
     names = list(configs)
     for _ in range(warmup):

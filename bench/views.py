@@ -28,8 +28,7 @@ def save_heavy(request: HttpRequest) -> HttpResponse:
     batch = next(_skus)
     with transaction.atomic():
         made = [
-            Product.objects.create(sku=f"B{batch}-{i}", name=f"bench {i}", category=category, price=1)
-            for i in range(n)
+            Product.objects.create(sku=f"B{batch}-{i}", name=f"bench {i}", category=category, price=1) for i in range(n)
         ]
         for product in made:
             product.stock += 1

@@ -206,7 +206,7 @@ def build(name: str, sender: str, named: dict[str, Any], config: Config) -> dict
     return event
 
 
-def build_light(name: str, sender: str, named: dict[str, Any]) -> dict[str, Any]:
+def build_light(name: str, sender: str, named: dict[str, Any], config: Config) -> dict[str, Any]:
     """An event that will not be shown row by row: what the findings, the call-site summary and the receiver
     times read, nothing that calls ``str()`` on a user's object."""
     instance = named.get("instance")
@@ -219,6 +219,8 @@ def build_light(name: str, sender: str, named: dict[str, Any]) -> dict[str, Any]
     if "update_fields" in named:
         fields = named["update_fields"]
         arguments["update_fields"] = None if fields is None else sorted(str(f) for f in fields)
+    if "credentials" in named:  # rare, and the credentials finding must see every one
+        event["credentials"] = credential_report(named["credentials"], sender, config)
     if isinstance(instance, Model):
         row = row_key(instance)
         if row is not None:

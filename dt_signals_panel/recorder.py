@@ -100,9 +100,7 @@ class Recording:
             return self._final_inits
         return self._summarise_inits(dict(self._pre_inits), dict(self._post_inits))
 
-    def _summarise_inits(
-        self, pre: dict[Any, Iterator[int]], post: dict[Any, Iterator[int]]
-    ) -> list[dict[str, Any]]:
+    def _summarise_inits(self, pre: dict[Any, Iterator[int]], post: dict[Any, Iterator[int]]) -> list[dict[str, Any]]:
         rows: dict[str, dict[str, Any]] = {}
         counters = [(("pre_init", sender), c) for sender, c in pre.items()]
         counters += [(("post_init", sender), c) for sender, c in post.items()]
@@ -167,7 +165,7 @@ class Recording:
             finally:
                 _open.reset(token)
         else:
-            event = events.build_light(name, label, named)
+            event = events.build_light(name, label, named, self.config)
         event["seq"] = next(self._seq)
         event["t"] = round((time.perf_counter() - self.started) * 1000, 3)
         event["parent"] = next((seq for recording, seq in _parent.get() if recording is self), None)

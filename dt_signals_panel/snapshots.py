@@ -14,6 +14,7 @@ row loaded. Anything else is initialised by keyword and gets a copy of its ``__d
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,10 +27,8 @@ _MISSING = object()
 def remember_values(instance: Any, values: tuple[Any, ...]) -> None:
     """At ``post_init`` of an instance built from positional ``values`` only: a row as loaded, in
     ``concrete_fields`` order. Checked against the fields only when a save asks (see :func:`_known`)."""
-    try:
+    with contextlib.suppress(AttributeError):  # not a model instance
         instance._state.__dict__[_KEY] = values
-    except AttributeError:
-        pass
 
 
 def _known(instance: Model) -> dict[str, Any] | None:
@@ -38,7 +37,7 @@ def _known(instance: Model) -> dict[str, Any] | None:
         fields = instance._meta.concrete_fields
         if len(known) != len(fields):  # built from a few positional values: no state we can trust
             return None
-        known = {field.attname: value for field, value in zip(fields, known)}
+        known = {field.attname: value for field, value in zip(fields, known, strict=True)}
         instance._state.__dict__[_KEY] = known
     return known if isinstance(known, dict) else None
 

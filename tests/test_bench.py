@@ -24,7 +24,14 @@ def test_the_quick_benchmark_prints_a_row_for_every_scenario(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     table = done.stdout
-    for scenario in ("| 1. init-heavy page", "| 2. save-heavy page", "| 3. not recording", "| 4. stats + render",
-                     "| 4. rendered HTML", "| 4. stored JSON", "| 5. extra peak memory"):
+    for scenario in (
+        "| 1. init-heavy page",
+        "| 2. save-heavy page",
+        "| 3. not recording",
+        "| 4. stats + render",
+        "| 4. rendered HTML",
+        "| 4. stored JSON",
+        "| 5. extra peak memory",
+    ):
         assert scenario in table, table
     assert "FAIL" not in table  # quick mode judges nothing

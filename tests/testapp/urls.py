@@ -24,5 +24,6 @@ urlpatterns = [
     path("findings/robust/", finding_views.robust_send),
     path("findings/chain/", finding_views.chain),
     path("findings/credentials/", finding_views.credentials),
+    path("findings/every-author/", finding_views.save_every_author),
     *debug_toolbar_urls(),
 ]
