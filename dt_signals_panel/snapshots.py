@@ -56,7 +56,7 @@ def remember_loaded(instance: Any) -> None:
 def remember_saved(instance: Model, update_fields: Iterable[str] | None) -> None:
     """At ``post_save``: the database now holds what was written."""
     known = None if update_fields is None else _known(instance)
-    if known is None:
+    if known is None or update_fields is None:
         remember_loaded(instance)
         return
     attnames = _attnames(instance, update_fields)
