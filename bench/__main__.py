@@ -8,6 +8,7 @@ tiny, to prove the benchmark still works: its figures mean nothing and nothing i
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import os
 import platform
@@ -123,17 +124,16 @@ def save_heavy(size: Sizes, client: Any) -> list[Row]:
 class Worker:
     """A separate process serving one settings variant, so 'absent' never imported the package."""
 
-    def __init__(self, variant: str, rows: int) -> None:
-        env = {**os.environ, "DT_BENCH_VARIANT": variant, "PYTHONHASHSEED": "0"}
+    def __init__(self, variant: str, database: str) -> None:
+        env = {**os.environ, "DT_BENCH_VARIANT": variant, "DT_BENCH_DB": database, "PYTHONHASHSEED": "0"}
         env.pop("DJANGO_SETTINGS_MODULE", None)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.worker", str(rows)],
+            [sys.executable, "-m", "bench.worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
             env=env,
         )
-        self.ask("ping")
 
     def ask(self, command: str) -> float:
         assert self.process.stdin
@@ -152,20 +152,33 @@ class Worker:
 
 
 def not_recording(size: Sizes) -> list[Row]:
-    absent, installed = Worker("absent", size.rows), Worker("installed", size.rows)
-    try:
-        t = interleave(
-            {
-                "absent": lambda: absent.ask("run"),
-                "installed": lambda: installed.ask("run"),
-                "other_thread": lambda: installed.ask("run-other-thread"),
-            },
-            size.reps * 2 + 1,
-        )
-    finally:
-        absent.close()
-        installed.close()
-    base, idle, other = median(t["absent"]), median(t["installed"]), median(t["other_thread"])
+    """Fresh processes every round (a process's own layout can make it a few per cent faster or slower for its
+    whole life, which would pass for a cost): each round starts one 'absent' and one 'installed' worker on the
+    same database, interleaves three requests of each configuration, and keeps each one's median."""
+    from django.conf import settings
+
+    database = str(settings.DATABASES["default"]["NAME"])
+    per_round: dict[str, list[float]] = {"absent": [], "installed": [], "other_thread": []}
+    for _ in range(size.reps):
+        absent, installed = Worker("absent", database), Worker("installed", database)
+        try:
+            absent.ask("ping")
+            installed.ask("ping")
+            t = interleave(
+                {
+                    "absent": functools.partial(absent.ask, "run"),
+                    "installed": functools.partial(installed.ask, "run"),
+                    "other_thread": functools.partial(installed.ask, "run-other-thread"),
+                },
+                3,
+                warmup=0,
+            )
+        finally:
+            absent.close()
+            installed.close()
+        for name, values in t.items():
+            per_round[name].append(median(values))
+    base, idle, other = (median(per_round[name]) for name in ("absent", "installed", "other_thread"))
     return [
         Row(
             "3. not recording: installed, no capture open",
@@ -318,7 +331,7 @@ def table(rows: list[Row], size: Sizes, quick: bool) -> str:
 
     lines.append("")
     lines.append(
-        f"Medians of {size.reps} interleaved rounds ({size.reps * 2 + 1} for scenario 3, "
+        f"Medians of {size.reps} interleaved rounds ({size.reps} fresh pairs of processes, 3 requests each, for scenario 3, "
         f"{max(size.reps // 2, 1) if not quick else size.reps} for scenario 4); Python {platform.python_version()}, "
         f"Django {django.__version__}, django-debug-toolbar {debug_toolbar.VERSION}, SQLite, "
         f"{os.cpu_count()} CPUs ({platform.machine()})."

@@ -18,8 +18,8 @@ def show_toolbar(request: Any) -> bool:
     return SHOW
 
 
-def setup() -> None:
-    """Configure Django, create the tables and the rows every scenario reads."""
+def setup(migrate: bool = True) -> None:
+    """Configure Django and create the tables."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     import django
 
@@ -30,8 +30,9 @@ def setup() -> None:
     # Load the URLconf now, while every panel is listed: djdt collects panel URLs once, at that moment.
     get_resolver().url_patterns  # noqa: B018
 
-    call_command("migrate", verbosity=0, interactive=False)
-    call_command("migrate", database="archive", verbosity=0, interactive=False)
+    if migrate:
+        call_command("migrate", verbosity=0, interactive=False)
+        call_command("migrate", database="archive", verbosity=0, interactive=False)
 
 
 def seed(rows: int) -> None:

@@ -44,7 +44,11 @@ TEMPLATES = [
 ]
 STATIC_URL = "/static/"
 DATABASES = {
-    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DB_DIR / f"bench_{os.getpid()}.sqlite3"},
+    # DT_BENCH_DB: a database the main process made and seeded, read by the workers of scenario 3.
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("DT_BENCH_DB") or DB_DIR / f"bench_{os.getpid()}.sqlite3",
+    },
     "archive": {"ENGINE": "django.db.backends.sqlite3", "NAME": DB_DIR / f"bench_archive_{os.getpid()}.sqlite3"},
 }
 DATABASE_ROUTERS = ["shop.routers.ArchiveRouter"]

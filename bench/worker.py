@@ -1,4 +1,6 @@
-"""One side of the not-recording comparison, in its own process: ``python -m bench.worker ROWS``.
+"""One side of the not-recording comparison, in its own process: ``python -m bench.worker``.
+
+It reads the database the main process seeded (``DT_BENCH_DB``), so both sides load the very same rows.
 
 Reads commands on stdin, answers each with the seconds one request took:
 ``run`` requests the init-heavy page with the toolbar off (nothing records);
@@ -14,21 +16,20 @@ from bench import harness
 
 
 def main() -> None:
-    rows = int(sys.argv[1])
-    harness.setup()
-    harness.seed(rows)
+    harness.setup(migrate=False)
     from django.conf import settings
     from django.test import Client
 
     client = Client()
     installed = "dt_signals_panel" in settings.INSTALLED_APPS
-    if installed:
-        # Open and close one recording first: what it installed must be gone once it ends.
-        with harness.panels(["dt_signals_panel.panel.SignalActivityPanel"]):
-            harness.timed_get(client, "/init-heavy/")
-    elif "dt_signals_panel" in sys.modules:
+    if not installed and "dt_signals_panel" in sys.modules:
         raise SystemExit("the 'absent' variant imported dt_signals_panel")
+    # Both sides make one request with the toolbar on first; the installed side records it, so what a
+    # recording installs must be gone once it ends.
+    with harness.panels(["dt_signals_panel.panel.SignalActivityPanel"] if installed else []):
+        harness.timed_get(client, "/init-heavy/")
     harness.SHOW = False
+    harness.timed_get(client, "/init-heavy/")
     for line in sys.stdin:
         command = line.strip()
         if command == "ping":
