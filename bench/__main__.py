@@ -295,8 +295,8 @@ def memory(size: Sizes) -> list[Row]:
     return [
         Row(
             f"5. extra peak memory, {size.init_sends:,} init sends + {size.memory_saves:,} saves",
-            f"not recording {bare / 1e6:.1f} MB",
-            f"recording {recorded / 1e6:.1f} MB",
+            f"not recording {bare / 1e6:.2f} MB",
+            f"recording {recorded / 1e6:.2f} MB",
             extra,
             10_000_000,
             "B",
@@ -311,7 +311,7 @@ def table(rows: list[Row], size: Sizes, quick: bool) -> str:
             return ""
         if row.unit == "B":
             return f"{row.value / 1e6:.3f} MB"
-        return f"{row.value:.2f}"
+        return f"{row.value:.3f}" if row.value < 0.1 else f"{row.value:.2f}"
 
     def target(row: Row) -> str:
         if row.target is None:
