@@ -53,6 +53,10 @@ demo: $(STAMP)
 	cd demo && ../$(PY) manage.py seed_demo
 	cd demo && ../$(PY) manage.py runserver $(HOST):$(PORT)
 
+# QUICK=1 runs every scenario tiny: it proves the benchmark works and judges nothing.
+bench: $(STAMP)
+	$(PY) -m bench $(if $(QUICK),--quick,)
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .

@@ -24,9 +24,10 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
                 id="dt_signals_panel.E001",
             )
         )
-    max_events = ours.get("MAX_EVENTS", DEFAULTS["MAX_EVENTS"])
-    if not isinstance(max_events, int) or isinstance(max_events, bool) or max_events < 0:
-        errors.append(Error("DT_SIGNALS_PANEL['MAX_EVENTS'] must be a whole number >= 0.", id="dt_signals_panel.E002"))
+    for key in ("MAX_EVENTS", "SHOWN_PER_SIGNAL"):
+        value = ours.get(key, DEFAULTS[key])
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            errors.append(Error(f"DT_SIGNALS_PANEL[{key!r}] must be a whole number >= 0.", id="dt_signals_panel.E002"))
     pattern = ours.get("SENSITIVE_KEYS", "")
     try:
         re.compile(pattern)

@@ -24,8 +24,12 @@ BASE_SENSITIVE_PATTERN = (
 DEFAULTS: dict[str, Any] = {
     # Dotted paths of further ``Signal`` instances to record, beside djdt's ``EXTRA_SIGNALS``.
     "EXTRA_SIGNALS": [],
-    # Detailed events kept per request; past it counts stay exact and the panel says how many were dropped.
+    # Events kept per request (for findings, call-site summaries and receiver times); past it counts stay
+    # exact and the panel says how many were dropped.
     "MAX_EVENTS": 1000,
+    # Events shown row by row per signal, with label, arguments and stack; the others are summed up by call
+    # site. Only these pay for ``str(instance)`` and a stack trace, and they keep the panel light.
+    "SHOWN_PER_SIGNAL": 100,
     # Extra regex (searched, case-insensitive) for argument names whose values are never shown.
     "SENSITIVE_KEYS": "",
     # The first frame of the user's code for every event except pre_init/post_init.
@@ -54,6 +58,7 @@ FRAMEWORK_MODULES = ("django", "debug_toolbar", "dt_signals_panel", "asgiref", "
 class Config:
     extra_signals: tuple[str, ...]
     max_events: int
+    shown_per_signal: int
     sensitive: re.Pattern[str]
     call_sites: bool
     stacktraces: bool
@@ -81,10 +86,12 @@ def get_config() -> Config:
     except re.error:  # reported by check dt_signals_panel.E003; stay safe meanwhile
         sensitive = re.compile(BASE_SENSITIVE_PATTERN, re.IGNORECASE)
     max_events = ours["MAX_EVENTS"]
+    shown = ours["SHOWN_PER_SIGNAL"]
     hide = tuple(djdt.get("HIDE_IN_STACKTRACES", _DJDT_HIDE_DEFAULT))
     return Config(
         extra_signals=tuple(djdt.get("EXTRA_SIGNALS", ())) + tuple(ours["EXTRA_SIGNALS"]),
         max_events=max_events if isinstance(max_events, int) and max_events >= 0 else DEFAULTS["MAX_EVENTS"],
+        shown_per_signal=shown if isinstance(shown, int) and shown >= 0 else DEFAULTS["SHOWN_PER_SIGNAL"],
         sensitive=sensitive,
         call_sites=bool(ours["CALL_SITES"]),
         stacktraces=bool(djdt.get("ENABLE_STACKTRACES", True)),

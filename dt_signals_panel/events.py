@@ -285,6 +285,34 @@ def _build(name: str, sender: str, named: dict[str, Any], config: Config) -> dic
     return event
 
 
+def build_light(name: str, sender: str, named: dict[str, Any], config: Config) -> dict[str, Any]:
+    """An event that will not be shown row by row: what the findings, the call-site summary and the receiver
+    times read, nothing that calls ``str()`` on a user's object."""
+    instance = named.get("instance")
+    arguments: dict[str, Any] = {}
+    event: dict[str, Any] = {"signal": name, "sender": sender, "args": arguments, "light": True}
+    if "raw" in named:
+        arguments["raw"] = bool(named["raw"])
+    if "using" in named:
+        arguments["using"] = named["using"] if isinstance(named["using"], str) else None
+    if "update_fields" in named:
+        fields = named["update_fields"]
+        arguments["update_fields"] = None if fields is None else sorted(str(f) for f in fields)
+    if "credentials" in named:  # rare, and the credentials finding must see every one
+        event["credentials"] = credential_report(named["credentials"], sender, config)
+    if isinstance(instance, Model):
+        row = row_key(instance)
+        if row is not None:
+            row["using"] = arguments.get("using")
+            event["row"] = row
+        if name == "pre_save":
+            changed = snapshots.changed_fields(instance, named.get("update_fields"))
+            if changed is not None:
+                event["changed"] = changed
+                event["field_count"] = sum(1 for f in instance._meta.concrete_fields if not f.primary_key)
+    return event
+
+
 def init_example(name: str, named: dict[str, Any], config: Config) -> dict[str, Any]:
     """The first pre_init/post_init of a model, summarised: raw column values (password hashes among them)
     are counted, never shown."""

@@ -16,7 +16,7 @@ from dt_signals_panel import signals
 from dt_signals_panel.recorder import Recording
 
 #: Bumped when the shape of the stats changes, so a stored toolbar from an older version is recognised.
-STATS_VERSION = 1
+STATS_VERSION = 2
 #: Instances initialised per request past which the panel suggests loading less.
 MANY_INSTANCES = 1000
 
@@ -33,7 +33,6 @@ def redundant_saves(events: Sequence[Event]) -> list[dict[str, Any]]:
     row, and on the database alias, so the same pk in two databases is two rows."""
     found: list[dict[str, Any]] = []
     by_row: dict[tuple[str, str, Any], list[Event]] = {}
-    pre_saves = {e["seq"]: e for e in events if e["signal"] == "pre_save"}
     for event in events:
         row = event.get("row")
         if event["signal"] == "post_save" and row:
@@ -50,58 +49,114 @@ def redundant_saves(events: Sequence[Event]) -> list[dict[str, Any]]:
                 "seqs": [e["seq"] for e in saves],
                 "sites": [e.get("site") for e in saves],
                 "fields": [],
-                "message": ngettext(
-                    "redundant save: %(model)s #%(pk)s was saved %(n)d time in this request",
-                    "redundant save: %(model)s #%(pk)s was saved %(n)d times in this request",
-                    len(saves),
-                )
-                % {"model": model, "pk": pk, "n": len(saves)}
-                + " ("
-                + ", ".join(_site_text(e.get("site")) for e in saves)
-                + ")",
             }
         )
-    for event in pre_saves.values():
+    for event in events:
+        if event["signal"] != "pre_save":
+            continue
         changed = event.get("changed")
         row = event.get("row")
         if changed is None or not row or event["args"].get("raw"):
             continue
-        base = {"model": row["model"], "pk": row["pk"], "using": row.get("using"), "seqs": [event["seq"]]}
-        base["sites"] = [event.get("site")]
-        if not changed:
-            found.append(
-                {
-                    **base,
-                    "kind": "nothing_changed",
-                    "fields": [],
-                    "message": _(
-                        "redundant save: %(model)s #%(pk)s was saved but no field changed since it was "
-                        "loaded or last saved (%(site)s)"
-                    )
-                    % {"model": row["model"], "pk": row["pk"], "site": _site_text(event.get("site"))},
-                }
-            )
-        elif event["args"].get("update_fields") is None and len(changed) < event.get("field_count", 0):
-            found.append(
-                {
-                    **base,
-                    "kind": "update_fields_would_do",
-                    "fields": changed,
-                    "message": _(
-                        "partly redundant save: %(model)s #%(pk)s was saved in full but only %(fields)s "
-                        "changed; save(update_fields=%(list)s) would do (%(site)s)"
-                    )
-                    % {
-                        "model": row["model"],
-                        "pk": row["pk"],
-                        "fields": ", ".join(changed),
-                        "list": repr(sorted(changed)),
-                        "site": _site_text(event.get("site")),
-                    },
-                }
-            )
+        if changed:
+            if event["args"].get("update_fields") is not None or len(changed) >= event.get("field_count", 0):
+                continue
+            kind = "update_fields_would_do"
+        else:
+            kind = "nothing_changed"
+        found.append(
+            {
+                "kind": kind,
+                "model": row["model"],
+                "pk": row["pk"],
+                "using": row.get("using"),
+                "seqs": [event["seq"]],
+                "sites": [event.get("site")],
+                "fields": changed,
+            }
+        )
     found.sort(key=lambda f: f["seqs"][0])
-    return found
+    merged = _merge_alike(found)
+    for item in merged:
+        item["message"] = _message(item) if item["rows"] == 1 else _merged_message(item)
+    return merged
+
+
+def _message(item: dict[str, Any]) -> str:
+    model, pk, sites = item["model"], item["pk"], item["sites"]
+    if item["kind"] == "saved_again":
+        return (
+            ngettext(
+                "redundant save: %(model)s #%(pk)s was saved %(n)d time in this request",
+                "redundant save: %(model)s #%(pk)s was saved %(n)d times in this request",
+                len(sites),
+            )
+            % {"model": model, "pk": pk, "n": len(sites)}
+            + " ("
+            + ", ".join(_site_text(site) for site in sites)
+            + ")"
+        )
+    if item["kind"] == "nothing_changed":
+        return _(
+            "redundant save: %(model)s #%(pk)s was saved but no field changed since it was "
+            "loaded or last saved (%(site)s)"
+        ) % {"model": model, "pk": pk, "site": _site_text(sites[0])}
+    return _(
+        "partly redundant save: %(model)s #%(pk)s was saved in full but only %(fields)s "
+        "changed; save(update_fields=%(list)s) would do (%(site)s)"
+    ) % {
+        "model": model,
+        "pk": pk,
+        "fields": ", ".join(item["fields"]),
+        "list": repr(sorted(item["fields"])),
+        "site": _site_text(sites[0]),
+    }
+
+
+#: Sequence numbers kept per merged finding (enough to highlight every row the panel shows).
+MAX_SEQS = 200
+#: Primary keys named per merged finding.
+MAX_PKS = 20
+
+
+def _merge_alike(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One finding per kind, model, database, call sites and fields: a loop that saves 10,000 rows the same
+    way is one thing to fix, not 10,000 lines. A finding about one row keeps its own message."""
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for item in found:
+        sites = tuple(tuple(site) if site else None for site in item["sites"])
+        key = (item["kind"], item["model"], item["using"], sites, tuple(item["fields"]), len(item["seqs"]))
+        into = merged.get(key)
+        if into is None:
+            merged[key] = {**item, "rows": 1, "pks": [item["pk"]], "seqs": list(item["seqs"])}
+            continue
+        into["rows"] += 1
+        if len(into["pks"]) < MAX_PKS:
+            into["pks"].append(item["pk"])
+        if len(into["seqs"]) < MAX_SEQS:
+            into["seqs"].extend(item["seqs"][: MAX_SEQS - len(into["seqs"])])
+    return list(merged.values())
+
+
+def _merged_message(item: dict[str, Any]) -> str:
+    n, model = item["rows"], item["model"]
+    sites = ", ".join(_site_text(site) for site in item["sites"])
+    if item["kind"] == "saved_again":
+        text = _("redundant save: %(n)d %(model)s rows were each saved %(times)d times in this request") % {
+            "n": n,
+            "model": model,
+            "times": len(item["sites"]),
+        }
+    elif item["kind"] == "nothing_changed":
+        text = _(
+            "redundant save: %(n)d %(model)s rows were saved but no field changed since they were loaded or last saved"
+        ) % {"n": n, "model": model}
+    else:
+        text = _(
+            "partly redundant save: %(n)d %(model)s rows were saved in full but only %(fields)s changed; "
+            "save(update_fields=%(list)s) would do"
+        ) % {"n": n, "model": model, "fields": ", ".join(item["fields"]), "list": repr(sorted(item["fields"]))}
+    return f"{text} ({sites})"
 
 
 def credentials_in_clear(events: Sequence[Event]) -> list[dict[str, Any]]:
@@ -183,6 +238,44 @@ def init_hints(inits: Sequence[dict[str, Any]], saves_by_model: dict[str, int]) 
     return hints
 
 
+#: Call sites listed per signal when not every event of it is shown row by row.
+MAX_SITES = 20
+
+
+def call_sites(events: Sequence[Event]) -> list[dict[str, Any]]:
+    """Every kept event of one signal summed up by sender and call site, busiest first: what a page that
+    saves thousands of rows needs to see, in a few lines."""
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for event in events:
+        site = event.get("site")
+        key = (event["sender"], tuple(site) if site else None)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = {"sender": event["sender"], "site": site, "count": 0, "ms": 0.0}
+        row["count"] += 1
+        row["ms"] += event.get("ms", 0.0)
+    ordered = sorted(rows.values(), key=lambda r: (-r["count"], r["sender"]))[:MAX_SITES]
+    for row in ordered:
+        row["ms"] = round(row["ms"], 3)
+    return ordered
+
+
+def _renumber_stacks(shown: list[Event], stacks: Sequence[Any]) -> list[Any]:
+    """Keep the stacks the shown events point at, and only those; ``shown`` gets copies that point at the
+    new numbers (the recording's own events are left as they are)."""
+    kept: dict[int, int] = {}
+    result: list[Any] = []
+    for i, event in enumerate(shown):
+        old = event.get("stack")
+        if old is None:
+            continue
+        if old not in kept:
+            kept[old] = len(result)
+            result.append(stacks[old])
+        shown[i] = {**event, "stack": kept[old]}
+    return result
+
+
 def build_stats(recording: Recording) -> dict[str, Any]:
     """The panel's stats: JSON primitives only, never empty (djdt reads an empty dict as 'panel off')."""
     events = recording.events
@@ -196,15 +289,26 @@ def build_stats(recording: Recording) -> dict[str, Any]:
         if name == "post_save":
             saves_by_model[sender] = saves_by_model.get(sender, 0) + n
     names = sorted(set(counts) | set(grouped), key=lambda n: (signals.order(n), n))
-    groups = [
-        {
+    groups = []
+    shown_all: list[Event] = []
+    for name in names:
+        kept = grouped.get(name, [])
+        shown = [e for e in kept if not e.get("light")]
+        group = {
             "signal": name,
             "count": counts.get(name, 0),
-            "ms": round(sum(e.get("ms", 0.0) for e in grouped.get(name, [])), 3),
-            "events": grouped.get(name, []),
+            "kept": len(kept),
+            "ms": round(sum(e.get("ms", 0.0) for e in kept), 3),
+            "events": shown,
         }
-        for name in names
-    ]
+        if len(shown) < counts.get(name, 0):
+            group["sites"] = call_sites(kept)
+        groups.append(group)
+    shown_all = [event for group in groups for event in group["events"]]
+    stacks = _renumber_stacks(shown_all, recording.stacks)
+    by_seq = {event["seq"]: event for event in shown_all}
+    for group in groups:
+        group["events"] = [by_seq[event["seq"]] for event in group["events"]]
     inits = recording.inits
     redundant = redundant_saves(events)
     in_clear = credentials_in_clear(events)
@@ -219,6 +323,7 @@ def build_stats(recording: Recording) -> dict[str, Any]:
         "credentials_in_clear": len(in_clear),
         "slowest_receiver": receivers[0] if receivers and receivers[0]["ms"] > 0 else None,
         "kept": len(events),
+        "shown": len(shown_all),
         "dropped": recording.dropped,
     }
     return {
@@ -232,6 +337,6 @@ def build_stats(recording: Recording) -> dict[str, Any]:
             "init_hints": init_hints(inits, saves_by_model),
         },
         "receivers": receivers,
-        "stacks": recording.stacks,
+        "stacks": stacks,
         "duration_ms": round(recording.duration_ms or 0.0, 3),
     }

@@ -37,6 +37,8 @@ _parent: ContextVar[tuple[tuple[Recording, int], ...]] = ContextVar("dt_signals_
 _pending: ContextVar[list[Any] | None] = ContextVar("dt_signals_panel_pending", default=None)
 
 _METHODS = ("send", "send_robust", "asend", "asend_robust")
+#: The positional values the current thread's last ``pre_init`` carried, for the ``post_init`` that follows.
+_init_values = threading.local()
 _install_lock = threading.Lock()
 #: signal -> [number of captures using it, {method: the instance attribute we replaced, or _ABSENT}]
 _installed: dict[Signal, list[Any]] = {}
@@ -57,8 +59,12 @@ class Recording:
         self.duration_ms: float | None = None
         # (signal name, sender label) -> exact count of every send, kept or not, inits excluded.
         self._counts: dict[tuple[str, str], int] = {}
-        # (signal name, sender) -> itertools.count: next() is atomic, so threads of one request never lose a count.
-        self._inits: dict[tuple[str, Any], Iterator[int]] = {}
+        # signal name -> events kept for it (the first SHOWN_PER_SIGNAL of them are detailed).
+        self._kept: dict[str, int] = {}
+        # sender -> itertools.count per init signal: next() is atomic, so threads of one request never lose a
+        # count, and the send wrappers reach the dict of their own signal with one attribute read.
+        self._pre_inits: dict[Any, Iterator[int]] = {}
+        self._post_inits: dict[Any, Iterator[int]] = {}
         self._init_examples: dict[tuple[str, Any], dict[str, Any]] = {}
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
@@ -66,6 +72,8 @@ class Recording:
         self._last_frame: Any = None
         self._last_lasti = -1
         self._last_stack_id = 0
+        # module name -> hidden from call sites: a handful of modules, asked about on every send.
+        self._hidden_modules: dict[str, bool] = {}
         self.stacks: list[list[list[Any]]] = []
         self._final_inits: list[dict[str, Any]] | None = None
 
@@ -90,11 +98,13 @@ class Recording:
         """``pre_init``/``post_init`` counts per model, aggregated because a queryset sends two per row."""
         if self._final_inits is not None:
             return self._final_inits
-        return self._summarise_inits(dict(self._inits))
+        return self._summarise_inits(dict(self._pre_inits), dict(self._post_inits))
 
-    def _summarise_inits(self, counters: dict[tuple[str, Any], Iterator[int]]) -> list[dict[str, Any]]:
+    def _summarise_inits(self, pre: dict[Any, Iterator[int]], post: dict[Any, Iterator[int]]) -> list[dict[str, Any]]:
         rows: dict[str, dict[str, Any]] = {}
-        for (name, sender), counter in counters.items():
+        counters = [(("pre_init", sender), c) for sender, c in pre.items()]
+        counters += [(("post_init", sender), c) for sender, c in post.items()]
+        for (name, sender), counter in counters:
             label = events.sender_label(sender)
             if events.is_toolbar_label(label):
                 continue
@@ -130,20 +140,19 @@ class Recording:
         self.closed = True
         self._last_frame = None
         self.duration_ms = (time.perf_counter() - self.started) * 1000
-        self._final_inits = self._summarise_inits(self._inits)
-        # A thread that inherited our context keeps counting into a dict nobody reads.
-        self._inits = {}
+        self._final_inits = self._summarise_inits(self._pre_inits, self._post_inits)
+        # A thread that inherited our context keeps counting into dicts nobody reads.
+        self._pre_inits, self._post_inits = {}, {}
 
-    def _count_init(self, name: str, sender: Any, named: dict[str, Any]) -> None:
-        key = (name, sender)
-        counter = self._inits.get(key)
-        if counter is None:
-            with self._lock:
-                counter = self._inits.get(key)
-                if counter is None:
-                    self._init_examples[key] = events.init_example(name, named, self.config)
-                    counter = self._inits[key] = itertools.count(0)
-        next(counter)
+    def _init_counter(self, name: str, sender: Any, named: dict[str, Any]) -> Iterator[int]:
+        """The counter of the first ``name`` send from ``sender``; its example is taken here, once."""
+        counters = self._pre_inits if name == "pre_init" else self._post_inits
+        with self._lock:
+            counter = counters.get(sender)
+            if counter is None:
+                self._init_examples[(name, sender)] = events.init_example(name, named, self.config)
+                counter = counters[sender] = itertools.count(0)
+        return counter
 
     def _begin(self, name: str, sender: Any, named: dict[str, Any], mode: str) -> dict[str, Any] | None:
         """Count the send and, below the cap, build its event. Runs before dispatch, so nested sends made by
@@ -157,30 +166,42 @@ class Recording:
             if len(self.events) >= self.config.max_events:
                 self.dropped += 1
                 return None
-        token = _open.set(())
-        try:
-            event = events.build(name, label, named, self.config)
-        finally:
-            _open.reset(token)
+            kept = self._kept.get(name, 0)
+            self._kept[name] = kept + 1
+        # Only the first events of each signal are shown row by row; the others are summed up by call site,
+        # so they skip what only a shown row needs: str(instance), the other arguments' text, a stack.
+        detailed = kept < self.config.shown_per_signal
+        if detailed:
+            token = _open.set(())
+            try:
+                event = events.build(name, label, named, self.config)
+            finally:
+                _open.reset(token)
+        else:
+            event = events.build_light(name, label, named, self.config)
         event["seq"] = next(self._seq)
         event["t"] = round((time.perf_counter() - self.started) * 1000, 3)
         event["parent"] = next((seq for recording, seq in _parent.get() if recording is self), None)
         if mode != "send":
             event["mode"] = mode
         if self.config.call_sites:
-            self._locate(event)
+            self._locate(event, detailed)
         with self._lock:
             self.events.append(event)
         return event
 
-    def _locate(self, event: dict[str, Any]) -> None:
+    def _locate(self, event: dict[str, Any], with_stack: bool) -> None:
         hidden = self.config.hidden_modules
+        known = self._hidden_modules
         sending: FrameType | None = sys._getframe(3)
         frame = sending
         user_frame = None
         while frame is not None:
             module = frame.f_globals.get("__name__", "")
-            if not (module.startswith(hidden) and _is_module_or_child(module, hidden)):
+            is_hidden = known.get(module)
+            if is_hidden is None:
+                is_hidden = known[module] = module.startswith(hidden) and _is_module_or_child(module, hidden)
+            if not is_hidden:
                 user_frame = frame
                 break
             frame = frame.f_back
@@ -188,7 +209,7 @@ class Recording:
             return
         code = user_frame.f_code
         event["site"] = [code.co_filename, user_frame.f_lineno, code.co_name]
-        if not self.config.stacktraces:
+        if not (with_stack and self.config.stacktraces):
             return
         # The same frame at the same instruction is the same operation (the pre_ and post_ send of one save,
         # every row of one cascade): one stack serves them all. Holding the frame keeps its identity unique.
@@ -221,19 +242,49 @@ def _is_module_or_child(module: str, prefixes: tuple[str, ...]) -> bool:
 
 
 # -- the wrappers ---------------------------------------------------------------------------------------
-def _make_init_wrapper(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
-    # The hot path: Django sends pre_init and post_init for every row loaded. Count, and at post_init
-    # keep the row's state (one dict copy) so a later save can tell what it changed.
-    snapshot = name == "post_init"
+def _make_init_wrapper(name: str, original: Callable[..., Any], signal: Signal) -> Callable[..., Any]:
+    # The hot path: Django sends pre_init and post_init for every row loaded, so these wrappers do the least
+    # that keeps every feature: count (one dict read and a C-level next()), and hand the row's values from
+    # pre_init to post_init by reference, so a later save can tell what it changed without a copy per row.
+    open_get = _open.get
+    pending = _init_values
+    # Django's send returns [] at once when the signal has no receiver at all; calling it just to learn that
+    # would double the cost of a send that nobody listens to. Only for Django's own send on this signal.
+    django_send = getattr(original, "__func__", None) is Signal.send and getattr(original, "__self__", None) is signal
 
-    def send(sender: Any, **named: Any) -> Any:
-        recordings = _open.get()
-        if recordings:
-            for recording in recordings:
-                recording._count_init(name, sender, named)
-            if snapshot:
-                snapshots.remember_loaded(named.get("instance"))
-        return original(sender, **named)
+    if name == "pre_init":
+
+        def send(sender: Any, **named: Any) -> Any:
+            recordings = open_get()
+            if recordings:
+                for recording in recordings:
+                    counter = recording._pre_inits.get(sender)
+                    if counter is None:
+                        counter = recording._init_counter(name, sender, named)
+                    next(counter)
+                pending.values = None if named.get("kwargs") else named.get("args")
+            if django_send and not signal.receivers:
+                return []
+            return original(sender, **named)
+
+    else:
+
+        def send(sender: Any, **named: Any) -> Any:
+            recordings = open_get()
+            if recordings:
+                for recording in recordings:
+                    counter = recording._post_inits.get(sender)
+                    if counter is None:
+                        counter = recording._init_counter(name, sender, named)
+                    next(counter)
+                values, pending.values = getattr(pending, "values", None), None
+                if type(values) is tuple:
+                    snapshots.remember_values(named.get("instance"), values)
+                else:
+                    snapshots.remember_loaded(named.get("instance"))
+            if django_send and not signal.receivers:
+                return []
+            return original(sender, **named)
 
     return send
 
@@ -361,13 +412,13 @@ def _methods_for(name: str) -> tuple[str, ...]:
     return _METHODS if name in INIT_SIGNALS else (*_METHODS, "_live_receivers")
 
 
-def _wrapper_for(name: str, method: str, original: Callable[..., Any]) -> Callable[..., Any]:
+def _wrapper_for(name: str, method: str, original: Callable[..., Any], signal: Signal) -> Callable[..., Any]:
     if method == "_live_receivers":
         return _make_live_receivers_wrapper(original)
     if name in INIT_SIGNALS:
         if method.startswith("a"):
             return _make_async_wrapper(name, original, method)
-        return _make_init_wrapper(name, original)
+        return _make_init_wrapper(name, original, signal)
     if method.startswith("a"):
         return _make_async_wrapper(name, original, method)
     return _make_sync_wrapper(name, original, method)
@@ -385,7 +436,7 @@ def _install(signals: dict[Signal, str]) -> None:
             for method in _methods_for(name):
                 # Whatever is there now, Django's bound method or another tool's wrapper, is what we call.
                 saved[method] = signal.__dict__.get(method, _ABSENT)
-                wrappers[method] = _wrapper_for(name, method, getattr(signal, method))
+                wrappers[method] = _wrapper_for(name, method, getattr(signal, method), signal)
                 setattr(signal, method, wrappers[method])
             _installed[signal] = [1, saved, wrappers]
 

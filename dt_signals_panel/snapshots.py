@@ -1,14 +1,20 @@
 """The last known state of a row, so a save can say which fields it changed.
 
 Django keeps no dirty state, and asking the database would change what the request does. So while a
-capture is open we copy an instance's ``__dict__`` when it is initialised (a C-level dict copy, no ``str()``,
-no query) and again after each save, and keep that copy on the instance's ``_state``: it lives and dies with
-the instance, so recording a million rows keeps nothing alive and nothing in the recording grows.
-Only field *names* ever leave this module, never values: a password hash is a field too.
+capture is open we keep the state an instance was initialised with, and again the state after each save, on
+the instance's ``_state``: it lives and dies with the instance, so recording a million rows keeps nothing
+alive and nothing in the recording grows. Only field *names* ever leave this module, never values: a password
+hash is a field too.
+
+A row loaded from the database is initialised positionally, one value per concrete field, and ``pre_init``
+hands us that very tuple: keeping a reference to it costs no copy, which matters because it happens for every
+row loaded. Anything else is initialised by keyword and gets a copy of its ``__dict__`` (a C-level copy, no
+``str()``, no query).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,6 +22,24 @@ from django.db.models import Model
 
 _KEY = "_dt_signals_panel_state"
 _MISSING = object()
+
+
+def remember_values(instance: Any, values: tuple[Any, ...]) -> None:
+    """At ``post_init`` of an instance built from positional ``values`` only: a row as loaded, in
+    ``concrete_fields`` order. Checked against the fields only when a save asks (see :func:`_known`)."""
+    with contextlib.suppress(AttributeError):  # not a model instance
+        instance._state.__dict__[_KEY] = values
+
+
+def _known(instance: Model) -> dict[str, Any] | None:
+    known = instance._state.__dict__.get(_KEY)
+    if isinstance(known, tuple):
+        fields = instance._meta.concrete_fields
+        if len(known) != len(fields):  # built from a few positional values: no state we can trust
+            return None
+        known = {field.attname: value for field, value in zip(fields, known, strict=True)}
+        instance._state.__dict__[_KEY] = known
+    return known if isinstance(known, dict) else None
 
 
 def remember_loaded(instance: Any) -> None:
@@ -39,11 +63,10 @@ def remember_saved(instance: Model, update_fields: Iterable[str] | None) -> None
 
 
 def _remember_saved(instance: Model, update_fields: Iterable[str] | None) -> None:
-    state = instance._state.__dict__
-    if update_fields is None or not isinstance(state.get(_KEY), dict):
+    known = None if update_fields is None else _known(instance)
+    if known is None or update_fields is None:
         remember_loaded(instance)
         return
-    known = state[_KEY]
     attnames = _attnames(instance, update_fields)
     for name in attnames:
         known[name] = instance.__dict__.get(name, _MISSING)
@@ -53,8 +76,8 @@ def changed_fields(instance: Model, update_fields: Iterable[str] | None) -> list
     """Names of the concrete fields (limited to ``update_fields`` when given) whose value differs from the
     last known state; ``None`` when there is no state to compare with (a new row, or loaded outside the
     capture)."""
-    known = instance._state.__dict__.get(_KEY)
-    if not isinstance(known, dict) or instance._state.adding:
+    known = _known(instance)
+    if known is None or instance._state.adding:
         return None
     current = instance.__dict__
     wanted = None if update_fields is None else set(update_fields)

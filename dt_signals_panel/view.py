@@ -68,22 +68,41 @@ def view_model(stats: dict[str, Any]) -> dict[str, Any]:
             notes.setdefault(seq, []).append(finding["message"])
     groups = []
     every: list[dict[str, Any]] = []
+    # A stack is rendered once, under the first row that has it; the other rows link to that row. A loop
+    # that saves a hundred rows has one stack, and repeating it a hundred times would be most of the page.
+    first_with: dict[int, int] = {}
+    for group in stats["groups"]:
+        for event in group["events"]:
+            stack = event.get("stack")
+            if stack is not None and stack < len(stacks):
+                first_with[stack] = min(first_with.get(stack, event["seq"]), event["seq"])
     for group in stats["groups"]:
         rows = []
         for event in group["events"]:
             site, site_title = site_text(event.get("site"))
             stack = event.get("stack")
+            first = first_with.get(stack) if stack is not None else None
             row = {
                 **event,
                 "arguments": [argument(k, v) for k, v in event["args"].items()],
                 "site_text": site,
                 "site_title": site_title,
                 "notes": notes.get(event["seq"], []),
-                "stack_html": render_stacktrace(stacks[stack]) if stack is not None and stack < len(stacks) else "",
+                "stack_html": render_stacktrace(stacks[stack]) if first == event["seq"] else "",
+                "stack_as": first if first is not None and first != event["seq"] else None,
             }
             rows.append(row)
             every.append(row)
-        groups.append({**group, "events": rows, "anchor": f"djdt-sig-{group['signal']}"})
+        sites = [{**site, "site_text": site_text(site.get("site"))[0]} for site in group.get("sites", [])]
+        groups.append(
+            {
+                **group,
+                "events": rows,
+                "not_shown": group["count"] - len(rows),
+                "sites": sites,
+                "anchor": f"djdt-sig-{group['signal']}",
+            }
+        )
     nesting = depths(every)
     chronological = sorted(every, key=lambda e: e["seq"])
     for row in chronological:
@@ -94,6 +113,7 @@ def view_model(stats: dict[str, Any]) -> dict[str, Any]:
         "groups": groups,
         "chronological": chronological,
         "nested": any(row["depth"] for row in chronological),
+        "not_shown": sum(group["not_shown"] for group in groups),
         "inits": inits,
         "senders": sorted({row["sender"] for row in every} | {row["sender"] for row in inits}),
         "findings": findings,

@@ -78,3 +78,11 @@ def credentials(request: HttpRequest) -> HttpResponse:
     else:
         user_login_failed.send(sender="tests.direct", credentials=body["credentials"], request=request)
     return page()
+
+
+def save_every_author(request: HttpRequest) -> HttpResponse:
+    """One loop, one call site: every author saved unchanged."""
+    authors = list(Author.objects.all())
+    for author in authors:
+        author.save()
+    return page(len(authors))

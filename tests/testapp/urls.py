@@ -25,5 +25,6 @@ urlpatterns = [
     path("findings/chain/", finding_views.chain),
     path("findings/credentials/", finding_views.credentials),
     path("trust/", include("tests.testapp.trust_urls")),
+    path("findings/every-author/", finding_views.save_every_author),
     *debug_toolbar_urls(),
 ]
