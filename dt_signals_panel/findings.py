@@ -6,6 +6,7 @@ The same functions serve ``dt_signals_panel.testing``, so a test and the panel a
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,8 +24,21 @@ MANY_INSTANCES = 1000
 Event = dict[str, Any]
 
 
+def site_text(site: Sequence[Any] | None) -> str:
+    """``path:line in function``, the path relative to the working directory when it is under it (where the
+    developer's editor and terminal are), absolute otherwise; ``""`` for no site."""
+    if not site:
+        return ""
+    path, line, function = site[0], site[1], site[2]
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        relative = path
+    return f"{path if relative.startswith('..') else relative}:{line} in {function}"
+
+
 def _site_text(site: Sequence[Any] | None) -> str:
-    return f"{site[0]}:{site[1]} in {site[2]}" if site else _("an unknown place")
+    return site_text(site) or _("an unknown place")
 
 
 def redundant_saves(events: Sequence[Event]) -> list[dict[str, Any]]:

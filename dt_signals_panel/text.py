@@ -6,40 +6,19 @@ disagree about what was sent or what was found.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from dt_signals_panel.findings import site_text
+
 if TYPE_CHECKING:
     from dt_signals_panel.recorder import Recording
 
 #: Widest an arguments or receivers cell grows before it is clipped.
 MAX_CELL = 100
-
-
-def site_text(site: Sequence[Any] | None) -> str:
-    """``path:line in function``, the path relative to the working directory when it is under it, so an
-    editor or a terminal can jump there."""
-    if not site:
-        return ""
-    path, line, function = site[0], site[1], site[2]
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        relative = path
-    shown = path if relative.startswith("..") else relative
-    return f"{shown}:{line} in {function}"
-
-
-def short_sites(message: str, sites: Sequence[Any]) -> str:
-    """A finding's message (which names call sites by full path) with the paths as ``site_text`` gives them."""
-    for site in sites:
-        if site:
-            message = message.replace(f"{site[0]}:{site[1]} in {site[2]}", site_text(site))
-    return message
 
 
 def show(value: Any) -> str:
@@ -107,9 +86,7 @@ def format_recording(recording: Recording) -> str:
         )
     findings = stats["findings"]
     messages = [
-        short_sites(f["message"], f.get("sites") or [f.get("site")])
-        for kind in ("redundant_saves", "credentials_in_clear", "init_hints")
-        for f in findings[kind]
+        f["message"] for kind in ("redundant_saves", "credentials_in_clear", "init_hints") for f in findings[kind]
     ]
     if messages:
         lines += ["", _("Findings")] + [f"  ! {message}" for message in messages]
