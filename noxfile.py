@@ -43,6 +43,8 @@ def tests(session: nox.Session, django: str, djdt: str) -> None:
         ".",
         "--group",
         "test",
+        "--group",
+        "server",
         f"Django~={django}.0",
         f"django-debug-toolbar~={djdt}.0",
     )
