@@ -195,7 +195,7 @@ def async_page(stats: Stats, content: str) -> list[str]:
     return expect(fields == [None, ["stock"]], f"post_save update_fields {fields}")
 
 
-SECOND_FACTOR = {"username": "alice", "password": "wonderland", "otp": "123456", "pin": "4921"}
+SECOND_FACTOR = {"username": "alice", "password": "wonderland", "otp": "123456", "pin": "493817"}
 
 VISITS = [
     Visit("index", "/"),
@@ -295,7 +295,7 @@ VISITS = [
         "post",
         SECOND_FACTOR,
         signals={"user_login_failed": 1},
-        extra=clear_keys({"otp", "pin"}, ("123456", "4921")),
+        extra=clear_keys({"otp", "pin"}, ("123456", "493817")),
     ),
     Visit(
         "user_login_failed sent by hand",

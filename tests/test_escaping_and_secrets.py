@@ -65,7 +65,7 @@ def test_html_is_escaped_when_the_toolbar_renders_panels_inline(client, html_rec
 
 # -- secrets in every store -----------------------------------------------------------------------------
 #: Values the views hand to user_login_failed; none may be stored in clear by any store.
-SECRETS = ["wrong-password-123", "4921", "771234", "hunter2-clear", "s3cr3t-t0ken"]
+SECRETS = ["wrong-password-123", "p1n-4921", "otp-771234", "hunter2-clear", "s3cr3t-t0ken"]
 #: Sent with the request itself (header, query string): our panel keeps only the method and the path.
 REQUEST_SECRETS = {"HTTP_AUTHORIZATION": "Bearer hdr-0tp-998877", "QUERY_STRING": "otp=qs-556677"}
 

@@ -127,7 +127,7 @@ def test_failed_login_shows_each_credential_with_its_masking(visit):
     }
     values = {c["key"]: c["value"] for c in failed["credentials"]}
     assert values["username"] == "alice"
-    for secret in ("wrong-password-123", "4921", "771234"):
+    for secret in ("wrong-password-123", "p1n-4921", "otp-771234"):
         assert secret not in str(opened.stats)
         assert secret not in opened.content
     assert failed["args"]["request"] == "GET /failed-login/"

@@ -213,7 +213,7 @@ def second_factor_login(request: HttpRequest) -> HttpResponse:
     return _login_form(
         request,
         "second_factor_login",
-        {"username": "alice", "password": "wonderland", "otp": "123456", "pin": "4921"},
+        {"username": "alice", "password": "wonderland", "otp": "123456", "pin": "493817"},
     )
 
 

@@ -67,7 +67,12 @@ def log_out(request: HttpRequest) -> HttpResponse:
 
 #: What a login form with a second factor posts; kept out of the calling line so stack traces (which show
 #: source lines) cannot be where a secret leaks from.
-FAILED_CREDENTIALS = {"username": "alice", "password": "wrong-password-123", "pin": "4921", "otp_code": "771234"}
+FAILED_CREDENTIALS = {
+    "username": "alice",
+    "password": "wrong-password-123",
+    "pin": "p1n-4921",
+    "otp_code": "otp-771234",
+}
 
 
 def failed_login(request: HttpRequest) -> HttpResponse:
