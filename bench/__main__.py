@@ -12,6 +12,7 @@ import functools
 import gc
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import threading
@@ -367,6 +368,12 @@ def main(argv: list[str] | None = None) -> int:
     if "5" in only:
         rows += memory(size)
     print(table(rows, size, args.quick))
+    from django.conf import settings
+    from django.db import connections
+
+    connections.close_all()
+    if settings.OWNS_DB_DIR:
+        shutil.rmtree(settings.DB_DIR, ignore_errors=True)
     print(f"\n(took {time.perf_counter() - started:.0f} s)", file=sys.stderr)
     failed = [row for row in rows if row.verdict == "FAIL"]
     return 1 if failed and not args.quick else 0
