@@ -16,6 +16,8 @@ if str(ROOT / "demo") not in sys.path:
     sys.path.insert(0, str(ROOT / "demo"))
 
 VARIANT = os.environ.get("DT_BENCH_VARIANT", "installed")
+#: True in the process that made the temporary directory: it removes it when the benchmark ends.
+OWNS_DB_DIR = not os.environ.get("DT_BENCH_DB_DIR")
 DB_DIR = Path(os.environ.get("DT_BENCH_DB_DIR") or tempfile.mkdtemp(prefix="dt_signals_bench_"))
 os.environ.setdefault("DT_BENCH_DB_DIR", str(DB_DIR))
 

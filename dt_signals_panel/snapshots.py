@@ -1,9 +1,11 @@
 """The last known state of a row, so a save can say which fields it changed.
 
 Django keeps no dirty state, and asking the database would change what the request does. So while a
-capture is open we keep the state an instance was initialised with, and again the state after each save, on
-the instance's ``_state``: it lives and dies with the instance, so recording a million rows keeps nothing
-alive and nothing in the recording grows. Only field *names* ever leave this module, never values: a password
+capture is open we keep the state an instance was initialised with, and again the state after each save, in
+the instance's own ``__dict__`` under a key no field can have: it lives and dies with the instance, so
+recording a million rows keeps nothing alive and nothing in the recording grows. (Not on ``_state``: a new
+key there turns each ``ModelState``'s shared-key dict into a dict of its own, which cost more than the rest
+of the snapshot.) Only field *names* ever leave this module, never values: a password
 hash is a field too.
 
 A row loaded from the database is initialised positionally, one value per concrete field, and ``pre_init``
@@ -14,7 +16,6 @@ row loaded. Anything else is initialised by keyword and gets a copy of its ``__d
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,29 +28,33 @@ _MISSING = object()
 def remember_values(instance: Any, values: tuple[Any, ...]) -> None:
     """At ``post_init`` of an instance built from positional ``values`` only: a row as loaded, in
     ``concrete_fields`` order. Checked against the fields only when a save asks (see :func:`_known`)."""
-    with contextlib.suppress(AttributeError):  # not a model instance
-        instance._state.__dict__[_KEY] = values
+    if isinstance(instance, Model):  # a hand-made send: never write into someone else's object
+        instance.__dict__[_KEY] = values
 
 
 def _known(instance: Model) -> dict[str, Any] | None:
-    known = instance._state.__dict__.get(_KEY)
+    known = instance.__dict__.get(_KEY)
     if isinstance(known, tuple):
         fields = instance._meta.concrete_fields
         if len(known) != len(fields):  # built from a few positional values: no state we can trust
             return None
         known = {field.attname: value for field, value in zip(fields, known, strict=True)}
-        instance._state.__dict__[_KEY] = known
+        instance.__dict__[_KEY] = known
     return known if isinstance(known, dict) else None
 
 
 def remember_loaded(instance: Any) -> None:
-    """At ``post_init``: for a row from the database this is its state as loaded."""
+    """At ``post_init`` of an instance built by keyword, and after a full save: its state now. Never raises."""
+    if not isinstance(instance, Model):  # a hand-made send: never write into someone else's object
+        return
     try:
         known = instance.__dict__.copy()
-        # Without _state in the copy there is no reference cycle: the copy dies with the instance.
+        # Without _state in the copy there is no reference cycle, and without the previous snapshot no chain of
+        # them: the copy dies with the instance.
         known.pop("_state", None)
-        instance._state.__dict__[_KEY] = known
-    except Exception:  # not a model instance, or a ``_state`` without a ``__dict__``
+        known.pop(_KEY, None)
+        instance.__dict__[_KEY] = known
+    except Exception:  # not a model instance, or one without a writable ``__dict__``
         pass
 
 
