@@ -1,10 +1,7 @@
-"""Record signal sends into the capture of the request that made them.
+"""What one capture records, and ``capture()``, the public way to open one.
 
-We observe by replacing ``send``, ``send_robust``, ``asend`` and ``asend_robust`` on each tracked ``Signal``
-instance, never by connecting a receiver: a connected receiver makes Django skip fast deletes and the m2m
-fast-add path, so the application would run different SQL with the panel on, and it could not see sends
-that reach no receiver. The wrappers exist only while a capture is open anywhere in the process; a send made
-outside every capture costs one ``ContextVar`` read.
+A recording knows nothing of the toolbar: the panel, the test helpers and users' own code all open a
+``capture()``, and the send wrappers (``wrappers.py``) route each send to the captures open in its context.
 """
 
 from __future__ import annotations
@@ -13,36 +10,17 @@ import itertools
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextvars import ContextVar, Token
+from collections.abc import Iterator
+from contextvars import Token
 from types import FrameType
 from typing import Any
 
-from django.db.models import Model
 from django.dispatch import Signal
 
-from dt_signals_panel import events, snapshots
+from dt_signals_panel import events
 from dt_signals_panel.conf import Config, get_config
 from dt_signals_panel.signals import INIT_SIGNALS, tracked_signals
-
-#: The open captures of the current context, innermost last. ``()`` when nothing records; also set to ``()``
-#: while we label an instance, so whatever our own ``str()`` call sends is not recorded.
-_open: ContextVar[tuple[Recording, ...]] = ContextVar("dt_signals_panel_open", default=())
-#: The events whose receivers are running (one per open capture), so a nested send knows its parent in each.
-_parent: ContextVar[tuple[tuple[Recording, int], ...]] = ContextVar("dt_signals_panel_parent", default=())
-
-#: Set by a send wrapper just before Django's dispatch, taken (and cleared) by the ``_live_receivers`` wrapper:
-#: where the receivers of the event being sent record their time. Cleared at once, so sends made by those
-#: receivers never see it.
-_pending: ContextVar[list[Any] | None] = ContextVar("dt_signals_panel_pending", default=None)
-
-_METHODS = ("send", "send_robust", "asend", "asend_robust")
-#: The positional values the current thread's last ``pre_init`` carried, for the ``post_init`` that follows.
-_init_values = threading.local()
-_install_lock = threading.Lock()
-#: signal -> [number of captures using it, {method: the instance attribute we replaced, or _ABSENT}]
-_installed: dict[Signal, list[Any]] = {}
-_ABSENT = object()
+from dt_signals_panel.wrappers import install, open_recordings, parent_events, uninstall
 
 
 class Recording:
@@ -172,16 +150,16 @@ class Recording:
         # so they skip what only a shown row needs: str(instance), the other arguments' text, a stack.
         detailed = kept < self.config.shown_per_signal
         if detailed:
-            token = _open.set(())
+            token = open_recordings.set(())
             try:
                 event = events.build(name, label, named, self.config)
             finally:
-                _open.reset(token)
+                open_recordings.reset(token)
         else:
             event = events.build_light(name, label, named, self.config)
         event["seq"] = next(self._seq)
         event["t"] = round((time.perf_counter() - self.started) * 1000, 3)
-        event["parent"] = next((seq for recording, seq in _parent.get() if recording is self), None)
+        event["parent"] = next((seq for recording, seq in parent_events.get() if recording is self), None)
         if mode != "send":
             event["mode"] = mode
         if self.config.call_sites:
@@ -241,236 +219,13 @@ def _is_module_or_child(module: str, prefixes: tuple[str, ...]) -> bool:
     return any(module == p or module.startswith(p + ".") for p in prefixes)
 
 
-# -- the wrappers ---------------------------------------------------------------------------------------
-def _make_init_wrapper(name: str, original: Callable[..., Any], signal: Signal) -> Callable[..., Any]:
-    # The hot path: Django sends pre_init and post_init for every row loaded, so these wrappers do the least
-    # that keeps every feature: count (one dict read and a C-level next()), and hand the row's values from
-    # pre_init to post_init by reference, so a later save can tell what it changed without a copy per row.
-    open_get = _open.get
-    pending = _init_values
-    # Django's send returns [] at once when the signal has no receiver at all; calling it just to learn that
-    # would double the cost of a send that nobody listens to. Only for Django's own send on this signal.
-    django_send = getattr(original, "__func__", None) is Signal.send and getattr(original, "__self__", None) is signal
-
-    if name == "pre_init":
-
-        def send(sender: Any, **named: Any) -> Any:
-            recordings = open_get()
-            if recordings:
-                for recording in recordings:
-                    counter = recording._pre_inits.get(sender)
-                    if counter is None:
-                        counter = recording._init_counter(name, sender, named)
-                    next(counter)
-                pending.values = None if named.get("kwargs") else named.get("args")
-            if django_send and not signal.receivers:
-                return []
-            return original(sender, **named)
-
-    else:
-
-        def send(sender: Any, **named: Any) -> Any:
-            recordings = open_get()
-            if recordings:
-                for recording in recordings:
-                    counter = recording._post_inits.get(sender)
-                    if counter is None:
-                        counter = recording._init_counter(name, sender, named)
-                    next(counter)
-                values, pending.values = getattr(pending, "values", None), None
-                if type(values) is tuple:
-                    snapshots.remember_values(named.get("instance"), values)
-                else:
-                    snapshots.remember_loaded(named.get("instance"))
-            if django_send and not signal.receivers:
-                return []
-            return original(sender, **named)
-
-    return send
-
-
-def _begin_all(
-    recordings: tuple[Recording, ...], name: str, sender: Any, named: dict[str, Any], mode: str
-) -> tuple[list[tuple[Recording, dict[str, Any] | None]], list[Any] | None, list[Token[Any]]]:
-    begun = [(r, r._begin(name, sender, named, mode)) for r in recordings if not r.closed]
-    if name == "post_save" and isinstance(named.get("instance"), Model):
-        snapshots.remember_saved(named["instance"], named.get("update_fields"))
-    parents = tuple((r, e["seq"]) for r, e in begun if e is not None)
-    if not parents:
-        return begun, None, []
-    timings: list[Any] = []
-    return begun, timings, [_parent.set(parents), _pending.set(timings)]
-
-
-def _finish_all(
-    begun: list[tuple[Recording, dict[str, Any] | None]],
-    timings: list[Any] | None,
-    started: float,
-    result: Any,
-    error: BaseException | None,
-) -> Any:
-    """Record the outcome; give back Django's result with our timing shims replaced by the receivers."""
-    if timings and isinstance(result, list):
-        result = [(getattr(receiver, "_dt_original", receiver), response) for receiver, response in result]
-    for recording, event in begun:
-        recording._finish(event, started, result, error, timings)
-    return result
-
-
-def _reset(tokens: list[Token[Any]]) -> None:
-    for token in reversed(tokens):
-        token.var.reset(token)
-
-
-def _disguise(shim: Callable[..., Any], receiver: Callable[..., Any]) -> Callable[..., Any]:
-    """Make the shim answer to the receiver's names: send_robust logs ``receiver.__qualname__``."""
-    shim._dt_original = receiver  # type: ignore[attr-defined]
-    for attribute in ("__module__", "__name__", "__qualname__"):
-        value = getattr(receiver, attribute, None)
-        if isinstance(value, str):
-            setattr(shim, attribute, value)
-    return shim
-
-
-def _timed(receiver: Callable[..., Any], timings: list[Any]) -> Callable[..., Any]:
-    def timed(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return receiver(*args, **kwargs)
-        finally:
-            timings.append((receiver, time.perf_counter() - started))
-
-    return _disguise(timed, receiver)
-
-
-def _atimed(receiver: Callable[..., Any], timings: list[Any]) -> Callable[..., Any]:
-    async def timed(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return await receiver(*args, **kwargs)
-        finally:
-            timings.append((receiver, time.perf_counter() - started))
-
-    return _disguise(timed, receiver)
-
-
-def _make_live_receivers_wrapper(original: Callable[..., Any]) -> Callable[..., Any]:
-    # Django asks _live_receivers for the receivers right before calling them; handing back shims that
-    # time each call is the one way to time receivers without re-implementing dispatch.
-    def _live_receivers(sender: Any) -> Any:
-        found = original(sender)
-        timings = _pending.get()
-        if timings is None:
-            return found
-        _pending.set(None)
-        sync_receivers, async_receivers = found
-        return [_timed(r, timings) for r in sync_receivers], [_atimed(r, timings) for r in async_receivers]
-
-    return _live_receivers
-
-
-def _make_sync_wrapper(name: str, original: Callable[..., Any], mode: str) -> Callable[..., Any]:
-    def send(sender: Any, **named: Any) -> Any:
-        recordings = _open.get()
-        if not recordings:
-            return original(sender, **named)
-        begun, timings, tokens = _begin_all(recordings, name, sender, named, mode)
-        started = time.perf_counter()
-        try:
-            result = original(sender, **named)
-        except BaseException as error:
-            _finish_all(begun, timings, started, None, error)
-            raise
-        finally:
-            _reset(tokens)
-        return _finish_all(begun, timings, started, result, None)
-
-    return send
-
-
-def _make_async_wrapper(name: str, original: Callable[..., Any], mode: str) -> Callable[..., Any]:
-    async def asend(sender: Any, **named: Any) -> Any:
-        recordings = _open.get()
-        if not recordings:
-            return await original(sender, **named)
-        begun, timings, tokens = _begin_all(recordings, name, sender, named, mode)
-        started = time.perf_counter()
-        try:
-            result = await original(sender, **named)
-        except BaseException as error:
-            _finish_all(begun, timings, started, None, error)
-            raise
-        finally:
-            _reset(tokens)
-        return _finish_all(begun, timings, started, result, None)
-
-    return asend
-
-
-def _methods_for(name: str) -> tuple[str, ...]:
-    # Receivers of pre_init/post_init are not timed: that would cost a shim per row loaded.
-    return _METHODS if name in INIT_SIGNALS else (*_METHODS, "_live_receivers")
-
-
-def _wrapper_for(name: str, method: str, original: Callable[..., Any], signal: Signal) -> Callable[..., Any]:
-    if method == "_live_receivers":
-        return _make_live_receivers_wrapper(original)
-    if name in INIT_SIGNALS:
-        if method.startswith("a"):
-            return _make_async_wrapper(name, original, method)
-        return _make_init_wrapper(name, original, signal)
-    if method.startswith("a"):
-        return _make_async_wrapper(name, original, method)
-    return _make_sync_wrapper(name, original, method)
-
-
-def _install(signals: dict[Signal, str]) -> None:
-    with _install_lock:
-        for signal, name in signals.items():
-            entry = _installed.get(signal)
-            if entry is not None:
-                entry[0] += 1
-                continue
-            saved: dict[str, Any] = {}
-            wrappers: dict[str, Any] = {}
-            for method in _methods_for(name):
-                # Whatever is there now, Django's bound method or another tool's wrapper, is what we call.
-                saved[method] = signal.__dict__.get(method, _ABSENT)
-                wrappers[method] = _wrapper_for(name, method, getattr(signal, method), signal)
-                setattr(signal, method, wrappers[method])
-            _installed[signal] = [1, saved, wrappers]
-
-
-def _uninstall(signals: dict[Signal, str]) -> None:
-    with _install_lock:
-        for signal in signals:
-            entry = _installed.get(signal)
-            if entry is None:
-                continue
-            entry[0] -= 1
-            if entry[0] > 0:
-                continue
-            del _installed[signal]
-            _, saved, wrappers = entry
-            for method in wrappers:
-                if signal.__dict__.get(method) is not wrappers[method]:
-                    # Someone wrapped on top of us; taking ours out would drop theirs. Ours stays, inert.
-                    continue
-                if saved[method] is _ABSENT:
-                    delattr(signal, method)
-                else:
-                    setattr(signal, method, saved[method])
-
-
-def is_installed(signal: Signal) -> bool:
-    return signal in _installed
-
-
 class capture:
     """Record every send of the tracked signals made in this context, in sync or async code.
 
-    Captures nest: a send is recorded by every capture open around it. Threads started inside do not
-    inherit the capture (a new thread starts with an empty context), so their sends are not recorded.
+    Captures nest: a send is recorded by every capture open around it. A plain thread started inside starts
+    with an empty context, so its sends are not recorded; one that runs in a copy of this context (or inherits
+    it, as threads do by default on free-threaded Python 3.14) is recorded until the capture closes, and
+    nothing after.
     """
 
     def __init__(self, config: Config | None = None) -> None:
@@ -479,8 +234,8 @@ class capture:
         self._token: Token[tuple[Recording, ...]] | None = None
 
     def __enter__(self) -> Recording:
-        _install(self.recording.signals)
-        self._token = _open.set((*_open.get(), self.recording))
+        install(self.recording.signals)
+        self._token = open_recordings.set((*open_recordings.get(), self.recording))
         self.recording.started = time.perf_counter()
         return self.recording
 
@@ -488,12 +243,12 @@ class capture:
         self.recording.close()
         if self._token is not None:
             try:
-                _open.reset(self._token)
+                open_recordings.reset(self._token)
             except ValueError:
                 # Closed from another context than it was opened in: drop just this capture from here.
-                _open.set(tuple(r for r in _open.get() if r is not self.recording))
+                open_recordings.set(tuple(r for r in open_recordings.get() if r is not self.recording))
             self._token = None
-        _uninstall(self.recording.signals)
+        uninstall(self.recording.signals)
 
     async def __aenter__(self) -> Recording:
         return self.__enter__()

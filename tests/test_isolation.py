@@ -19,7 +19,7 @@ from django.db.models.signals import post_save
 from django.test import override_settings
 
 import dt_signals_panel
-from dt_signals_panel import recorder
+from dt_signals_panel import wrappers
 from tests.conftest import PANEL_ID
 from tests.testapp import trust_views
 from tests.testapp.models import Tag
@@ -83,7 +83,7 @@ def test_concurrent_requests_on_a_threaded_wsgi_server_each_see_only_their_own_s
     assert trust_views.peak_concurrency() > 1, "the requests never overlapped"
     for token, n, request_id in results:
         assert seen(request_id) == expected(token, n), token
-    assert not recorder._installed, "a wrapper was left on a signal after every request ended"
+    assert not wrappers._installed, "a wrapper was left on a signal after every request ended"
 
 
 @pytest.fixture
@@ -123,7 +123,7 @@ def test_concurrent_requests_on_a_real_asgi_server_each_see_only_their_own_signa
     assert trust_views.peak_concurrency() > 1, "the requests never overlapped"
     for token, n, request_id in results:
         assert seen(request_id) == expected(token, n), token
-    assert not recorder._installed, "a wrapper was left on a signal after every request ended"
+    assert not wrappers._installed, "a wrapper was left on a signal after every request ended"
     assert Tag.objects.count() == sum(n for _, n, _ in results)
 
 
@@ -141,7 +141,7 @@ async def test_concurrent_async_captures_each_see_only_their_own_sends():
     results = await asyncio.gather(*(task(i) for i in range(40)))
     for i, senders in results:
         assert senders == [f"task.{i}"] * 5
-    assert not recorder.is_installed(user_login_failed)
+    assert not wrappers.is_installed(user_login_failed)
 
 
 def test_concurrent_captures_in_threads_each_see_only_their_own_sends():
@@ -158,7 +158,7 @@ def test_concurrent_captures_in_threads_each_see_only_their_own_sends():
         results = list(pool.map(work, range(16)))
     for i, senders in enumerate(results):
         assert senders == [f"thread.{i}"] * 50
-    assert not recorder.is_installed(user_login_failed)
+    assert not wrappers.is_installed(user_login_failed)
 
 
 # -- threads a view starts ------------------------------------------------------------------------------
@@ -204,7 +204,7 @@ def test_a_thread_that_outlives_the_request_is_not_recorded_anywhere(client):
     try:
         response = client.get("/trust/thread/late/")
         before, _ = open_panel(client, request_id_of(response))
-        assert recorder.is_installed(post_save)
+        assert wrappers.is_installed(post_save)
         trust_views.late_go.set()
         assert trust_views.late_done.wait(10)
     finally:

@@ -9,9 +9,9 @@ from importlib.metadata import entry_points
 import pytest
 
 import dt_signals_panel.pytest_plugin
-from dt_signals_panel.recorder import is_installed
 from dt_signals_panel.signals import BUILTIN
 from dt_signals_panel.testing import assert_no_redundant_saves, assert_signal_count
+from dt_signals_panel.wrappers import is_installed
 from tests.testapp.models import Author, Book
 
 pytestmark = pytest.mark.django_db

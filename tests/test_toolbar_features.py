@@ -12,7 +12,7 @@ from debug_toolbar.toolbar import DebugToolbar
 from django.core.cache import caches
 from django.test import Client, override_settings
 
-from dt_signals_panel import recorder
+from dt_signals_panel import wrappers
 from tests.conftest import PANEL_ID, open_panel, request_id_of
 from tests.test_escaping_and_secrets import history_table  # noqa: F401 - a fixture
 
@@ -111,7 +111,7 @@ def test_show_toolbar_callback_returning_false_records_nothing(client, no_toolba
     assert b"installed=False" in response.content
     assert b"djDebug" not in response.content
     assert list(get_store().request_ids()) == stored_before
-    assert not [s for s in recorder._installed]
+    assert not [s for s in wrappers._installed]
 
 
 @pytest.mark.django_db(transaction=True)

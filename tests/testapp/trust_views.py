@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.test.utils import CaptureQueriesContext
 from django.utils.translation import gettext_lazy
 
-from dt_signals_panel import recorder
+from dt_signals_panel import wrappers
 from tests.testapp.models import (
     Author,
     Bare,
@@ -315,7 +315,7 @@ def save_many(request: HttpRequest, n: int) -> HttpResponse:
 def installed(request: HttpRequest) -> HttpResponse:
     """Whether our wrappers are on Django's signals while this view runs."""
     Author.objects.create(name="installed?")
-    return page(f"installed={recorder.is_installed(post_save)}")
+    return page(f"installed={wrappers.is_installed(post_save)}")
 
 
 def make_user() -> None:
