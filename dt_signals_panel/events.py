@@ -245,14 +245,18 @@ def credential_report(credentials: Any, sender: Any, config: Config) -> list[dic
     return rows
 
 
-def build(name: str, sender: str, named: dict[str, Any], config: Config) -> dict[str, Any]:
-    """The event for one send. Argument order is the order Django sends them in. Never raises: whatever the
+def build(name: str, sender: str, named: dict[str, Any], config: Config, *, detailed: bool = True) -> dict[str, Any]:
+    """The event for one send: in full for a row the panel lists, light (see :func:`_build_light`) for one it
+    only counts and sums up. Argument order is the order Django sends them in. Never raises: whatever the
     arguments do, the send goes on exactly as without the panel."""
     try:
-        return _build(name, sender, named, config)
+        return _build(name, sender, named, config) if detailed else _build_light(name, sender, named, config)
     except Exception as error:
         note = f"arguments could not be described: {_type_name(error)}"
-        return {"signal": name, "sender": sender, "args": {"…": note}}
+        fallback: dict[str, Any] = {"signal": name, "sender": sender, "args": {"…": note}}
+        if not detailed:
+            fallback["light"] = True
+        return fallback
 
 
 def _build(name: str, sender: str, named: dict[str, Any], config: Config) -> dict[str, Any]:
@@ -272,10 +276,7 @@ def _build(name: str, sender: str, named: dict[str, Any], config: Config) -> dic
             if row is not None:
                 event["row"] = row
             if name == "pre_save":
-                changed = snapshots.changed_fields(value, named.get("update_fields"))
-                if changed is not None:
-                    event["changed"] = changed
-                    event["field_count"] = sum(1 for f in value._meta.concrete_fields if not f.primary_key)
+                _note_changes(event, value, named.get("update_fields"))
         elif config.sensitive.search(key) and key not in ("using", "origin"):
             arguments[key] = MASK
         else:
@@ -285,7 +286,7 @@ def _build(name: str, sender: str, named: dict[str, Any], config: Config) -> dic
     return event
 
 
-def build_light(name: str, sender: str, named: dict[str, Any], config: Config) -> dict[str, Any]:
+def _build_light(name: str, sender: str, named: dict[str, Any], config: Config) -> dict[str, Any]:
     """An event that will not be shown row by row: what the findings, the call-site summary and the receiver
     times read, nothing that calls ``str()`` on a user's object."""
     instance = named.get("instance")
@@ -306,11 +307,16 @@ def build_light(name: str, sender: str, named: dict[str, Any], config: Config) -
             row["using"] = arguments.get("using")
             event["row"] = row
         if name == "pre_save":
-            changed = snapshots.changed_fields(instance, named.get("update_fields"))
-            if changed is not None:
-                event["changed"] = changed
-                event["field_count"] = sum(1 for f in instance._meta.concrete_fields if not f.primary_key)
+            _note_changes(event, instance, named.get("update_fields"))
     return event
+
+
+def _note_changes(event: dict[str, Any], instance: Model, update_fields: Any) -> None:
+    """At ``pre_save``: the names of the fields this save changes, for the redundant-save findings."""
+    changed = snapshots.changed_fields(instance, update_fields)
+    if changed is not None:
+        event["changed"] = changed
+        event["field_count"] = sum(1 for f in instance._meta.concrete_fields if not f.primary_key)
 
 
 def init_example(name: str, named: dict[str, Any], config: Config) -> dict[str, Any]:

@@ -156,7 +156,7 @@ class Recording:
             finally:
                 open_recordings.reset(token)
         else:
-            event = events.build_light(name, label, named, self.config)
+            event = events.build(name, label, named, self.config, detailed=False)
         event["seq"] = next(self._seq)
         event["t"] = round((time.perf_counter() - self.started) * 1000, 3)
         event["parent"] = next((seq for recording, seq in parent_events.get() if recording is self), None)

@@ -13,20 +13,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from dt_signals_panel.findings import site_text
+from dt_signals_panel.view import show
 
 if TYPE_CHECKING:
     from dt_signals_panel.recorder import Recording
 
 #: Widest an arguments or receivers cell grows before it is clipped.
 MAX_CELL = 100
-
-
-def show(value: Any) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(show(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
-    return str(value)
 
 
 def _clip(text: str) -> str:
