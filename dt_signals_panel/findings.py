@@ -274,19 +274,21 @@ def call_sites(events: Sequence[Event]) -> list[dict[str, Any]]:
     return ordered
 
 
-def _renumber_stacks(shown: list[Event], stacks: Sequence[Any]) -> list[Any]:
-    """Keep the stacks the shown events point at, and only those; ``shown`` gets copies that point at the
-    new numbers (the recording's own events are left as they are)."""
+def _renumber_stacks(groups: list[dict[str, Any]], stacks: Sequence[Any]) -> list[Any]:
+    """Keep the stacks the listed events point at, and only those; each group's events are replaced by copies
+    that point at the new numbers (the recording's own events are left as they are)."""
     kept: dict[int, int] = {}
     result: list[Any] = []
-    for i, event in enumerate(shown):
-        old = event.get("stack")
-        if old is None:
-            continue
-        if old not in kept:
-            kept[old] = len(result)
-            result.append(stacks[old])
-        shown[i] = {**event, "stack": kept[old]}
+    for group in groups:
+        listed = group["events"]
+        for i, event in enumerate(listed):
+            old = event.get("stack")
+            if old is None:
+                continue
+            if old not in kept:
+                kept[old] = len(result)
+                result.append(stacks[old])
+            listed[i] = {**event, "stack": kept[old]}
     return result
 
 
@@ -304,7 +306,6 @@ def build_stats(recording: Recording) -> dict[str, Any]:
             saves_by_model[sender] = saves_by_model.get(sender, 0) + n
     names = sorted(set(counts) | set(grouped), key=lambda n: (signals.order(n), n))
     groups = []
-    shown_all: list[Event] = []
     for name in names:
         kept = grouped.get(name, [])
         shown = [e for e in kept if not e.get("light")]
@@ -318,11 +319,7 @@ def build_stats(recording: Recording) -> dict[str, Any]:
         if len(shown) < counts.get(name, 0):
             group["sites"] = call_sites(kept)
         groups.append(group)
-    shown_all = [event for group in groups for event in group["events"]]
-    stacks = _renumber_stacks(shown_all, recording.stacks)
-    by_seq = {event["seq"]: event for event in shown_all}
-    for group in groups:
-        group["events"] = [by_seq[event["seq"]] for event in group["events"]]
+    stacks = _renumber_stacks(groups, recording.stacks)
     inits = recording.inits
     redundant = redundant_saves(events)
     in_clear = credentials_in_clear(events)
@@ -337,7 +334,7 @@ def build_stats(recording: Recording) -> dict[str, Any]:
         "credentials_in_clear": len(in_clear),
         "slowest_receiver": receivers[0] if receivers and receivers[0]["ms"] > 0 else None,
         "kept": len(events),
-        "shown": len(shown_all),
+        "shown": sum(len(group["events"]) for group in groups),
         "dropped": recording.dropped,
     }
     return {

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from dt_signals_panel.events import clip
 from dt_signals_panel.findings import site_text
 from dt_signals_panel.view import show
 
@@ -23,7 +24,7 @@ MAX_CELL = 100
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+    return clip(text, MAX_CELL)
 
 
 def event_arguments(event: dict[str, Any]) -> str:

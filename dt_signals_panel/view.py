@@ -40,7 +40,9 @@ def short_path(path: str) -> str:
     return "/".join(parts[-2:])
 
 
-def site_text(site: list[Any] | None) -> tuple[str, str]:
+def site_cells(site: list[Any] | None) -> tuple[str, str]:
+    """The call site as the table shows it (the last two path parts) and its full ``path:line`` for the
+    tooltip."""
     if not site:
         return "", ""
     path, line, func = site
@@ -79,7 +81,7 @@ def view_model(stats: dict[str, Any]) -> dict[str, Any]:
     for group in stats["groups"]:
         rows = []
         for event in group["events"]:
-            site, site_title = site_text(event.get("site"))
+            site, site_title = site_cells(event.get("site"))
             stack = event.get("stack")
             first = first_with.get(stack) if stack is not None else None
             row = {
@@ -93,7 +95,7 @@ def view_model(stats: dict[str, Any]) -> dict[str, Any]:
             }
             rows.append(row)
             every.append(row)
-        sites = [{**site, "site_text": site_text(site.get("site"))[0]} for site in group.get("sites", [])]
+        sites = [{**site, "site_text": site_cells(site.get("site"))[0]} for site in group.get("sites", [])]
         groups.append(
             {
                 **group,
