@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 
 from dt_signals_panel import kinds
 from dt_signals_panel.presentation import view_model
-from dt_signals_panel.recorder import capture
+from dt_signals_panel.recorder import Recording, capture
 from dt_signals_panel.stats import build_stats
 
 
@@ -33,6 +33,12 @@ class SignalActivityPanel(Panel):
     def get_stats(self) -> dict[str, Any]:
         stats: dict[str, Any] = super().get_stats()  # type: ignore[no-untyped-call]
         return stats
+
+    @property
+    def recording(self) -> Recording | None:
+        """What this panel recorded during its request (``None`` when it did not record): for tools and tests
+        that look past the stats."""
+        return self._capture.recording if self._capture is not None else None
 
     @property
     def nav_subtitle(self) -> str:

@@ -45,7 +45,8 @@ __all__ = [
 
 #: One allowlist entry. For redundant saves: a model (class or ``"app.Model"`` label), or a
 #: ``(model, kind)`` pair; for credentials: a credential key (``"pin"``), or a ``(sender, key)`` pair; for
-#: receiver errors: a receiver (function or dotted name), or a ``(signal, receiver)`` pair (each kind's
+#: receiver errors: a receiver's dotted name, or a ``(signal, receiver)`` pair (the receiver as a function
+#: or its dotted name) (each kind's
 #: ``kinds.AllowShape``). ``"*"`` in a pair matches anything. A callable receives the finding (a dict) and returns True to allow it.
 Allow = str | type | tuple[Any, str] | Callable[[dict[str, Any]], bool]
 

@@ -14,6 +14,16 @@ from django.test import Client
 
 PANEL_ID = "SignalActivityPanel"
 
+
+def wrapped_signals() -> list[str]:
+    """The names of the tracked signals that still carry the panel's send wrappers (public API only)."""
+    from dt_signals_panel import wrappers
+    from dt_signals_panel.conf import get_config
+    from dt_signals_panel.signals import tracked_signals
+
+    return [name for signal, name in tracked_signals(get_config()).items() if wrappers.is_installed(signal)]
+
+
 pytest_plugins = ["pytester"]
 # A user's project, run by tests/test_user_project.py in a subprocess of its own.
 collect_ignore = ["user_project"]

@@ -20,7 +20,7 @@ from django.test import override_settings
 
 import dt_signals_panel
 from dt_signals_panel import wrappers
-from tests.conftest import PANEL_ID
+from tests.conftest import PANEL_ID, wrapped_signals
 from tests.testapp import trust_views
 from tests.testapp.models import Tag
 
@@ -83,7 +83,7 @@ def test_concurrent_requests_on_a_threaded_wsgi_server_each_see_only_their_own_s
     assert trust_views.peak_concurrency() > 1, "the requests never overlapped"
     for token, n, request_id in results:
         assert seen(request_id) == expected(token, n), token
-    assert not wrappers._installed, "a wrapper was left on a signal after every request ended"
+    assert not wrapped_signals(), "a wrapper was left on a signal after every request ended"
 
 
 @pytest.fixture
@@ -123,7 +123,7 @@ def test_concurrent_requests_on_a_real_asgi_server_each_see_only_their_own_signa
     assert trust_views.peak_concurrency() > 1, "the requests never overlapped"
     for token, n, request_id in results:
         assert seen(request_id) == expected(token, n), token
-    assert not wrappers._installed, "a wrapper was left on a signal after every request ended"
+    assert not wrapped_signals(), "a wrapper was left on a signal after every request ended"
     assert Tag.objects.count() == sum(n for _, n, _ in results)
 
 

@@ -63,7 +63,7 @@ def test_no_instance_request_or_user_is_alive_once_the_request_has_ended(client,
         DebugToolbar._created.disconnect(created)
     assert status == 200
     assert len(trust_views.weak) >= 7
-    recordings = [p._capture.recording for p in toolbars if p._capture is not None]
+    recordings = [p.recording for p in toolbars if p.recording is not None]
     assert len(recordings) == (1 if panel == "on" else 0)
     toolbars.clear()
     gc.collect()

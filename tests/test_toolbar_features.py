@@ -12,8 +12,7 @@ from debug_toolbar.toolbar import DebugToolbar
 from django.core.cache import caches
 from django.test import Client, override_settings
 
-from dt_signals_panel import wrappers
-from tests.conftest import PANEL_ID, open_panel, request_id_of
+from tests.conftest import PANEL_ID, open_panel, request_id_of, wrapped_signals
 from tests.test_escaping_and_secrets import history_table  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +110,7 @@ def test_show_toolbar_callback_returning_false_records_nothing(client, no_toolba
     assert b"installed=False" in response.content
     assert b"djDebug" not in response.content
     assert list(get_store().request_ids()) == stored_before
-    assert not [s for s in wrappers._installed]
+    assert not wrapped_signals()
 
 
 @pytest.mark.django_db(transaction=True)
