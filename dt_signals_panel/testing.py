@@ -48,7 +48,7 @@ __all__ = [
 #: receiver errors: a receiver's dotted name, or a ``(signal, receiver)`` pair (the receiver as a function
 #: or its dotted name) (each kind's
 #: ``kinds.AllowShape``). ``"*"`` in a pair matches anything. A callable receives the finding (a dict) and returns True to allow it.
-Allow = str | type | tuple[Any, str] | Callable[[dict[str, Any]], bool]
+Allow = str | type | tuple[Any, Any] | Callable[[dict[str, Any]], bool]
 
 #: unittest leaves frames of modules that set this out of a failure's traceback, as it does for its own
 #: assertion methods: the traceback ends at the test's line. (pytest reads ``__tracebackhide__`` instead.)

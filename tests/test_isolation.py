@@ -34,7 +34,7 @@ BIG_STORE = {"IS_RUNNING_TESTS": False, "RENDER_PANELS": False, "RESULTS_CACHE_S
 def fetch(url: str) -> str:
     with urllib.request.urlopen(url, timeout=60) as response:  # loopback only
         assert response.status == 200
-        return response.read().decode()
+        return str(response.read().decode())
 
 
 def expected(token: str, n: int) -> dict[str, Any]:
@@ -63,6 +63,7 @@ def request_id_in(html: str) -> str:
     return match.group(1)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @override_settings(DEBUG_TOOLBAR_CONFIG=BIG_STORE)
 def test_concurrent_requests_on_a_threaded_wsgi_server_each_see_only_their_own_signals(live_server):
@@ -107,6 +108,7 @@ def uvicorn_server() -> Any:
     sock.close()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @override_settings(DEBUG_TOOLBAR_CONFIG=BIG_STORE)
 def test_concurrent_requests_on_a_real_asgi_server_each_see_only_their_own_signals(uvicorn_server):
