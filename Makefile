@@ -9,15 +9,16 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install test test-browser screenshots chromium demo bench lint check-wheel matrix clean
+.PHONY: help install test test-fast test-browser screenshots chromium demo bench lint check-wheel matrix clean
 
 help:
-	@echo "make test          create $(VENV), install, run the whole test suite"
+	@echo "make test          create $(VENV), install, run the whole test suite with coverage (and its floor)"
+	@echo "make test-fast     the suite without the slow tests (wheel, benchmark, servers, subprocesses): the edit loop"
 	@echo "make demo          create $(VENV), install, migrate, seed and serve the demo at http://$(HOST):$(PORT)/"
 	@echo "make test-browser  end-to-end tests in a real Chromium (installs Debian's chromium if missing)"
 	@echo "make screenshots   regenerate docs/panel-light.png and docs/panel-dark.png from the demo"
 	@echo "make bench         the benchmark: ratios side by side, medians of interleaved runs"
-	@echo "make lint          ruff and mypy --strict"
+	@echo "make lint          ruff and mypy --strict, over the package and the tests"
 	@echo "make matrix        the supported Django x django-debug-toolbar combinations (nox)"
 
 $(STAMP): pyproject.toml
@@ -28,8 +29,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Coverage of the package, with the floor set in pyproject.toml ([tool.coverage.report] fail_under).
 test: $(STAMP)
-	$(PY) -m pytest -m "not browser"
+	$(PY) -m coverage erase
+	$(PY) -m coverage run -m pytest -m "not browser"
+	$(PY) -m coverage report
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow"
 
 # Debian's chromium package, driven by Playwright's Python package (`playwright install` is not needed).
 chromium:

@@ -100,8 +100,8 @@ class Recording:
 
     def stats(self) -> dict[str, Any]:
         """What the panel would show for this recording: groups, summary and findings, built by the panel's
-        own ``findings.build_stats``, so a test and the toolbar always agree."""
-        from dt_signals_panel.findings import build_stats  # findings imports this module
+        own ``stats.build_stats``, so a test and the toolbar always agree."""
+        from dt_signals_panel.stats import build_stats  # stats imports this module
 
         return build_stats(self)
 

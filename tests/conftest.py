@@ -14,6 +14,23 @@ from django.test import Client
 
 PANEL_ID = "SignalActivityPanel"
 
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A browser test drives Chromium against a live server: slow too, so ``-m "not slow"`` skips it."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
+
+
+def wrapped_signals() -> list[str]:
+    """The names of the tracked signals that still carry the panel's send wrappers (public API only)."""
+    from dt_signals_panel import wrappers
+    from dt_signals_panel.conf import get_config
+    from dt_signals_panel.signals import tracked_signals
+
+    return [name for signal, name in tracked_signals(get_config()).items() if wrappers.is_installed(signal)]
+
+
 pytest_plugins = ["pytester"]
 # A user's project, run by tests/test_user_project.py in a subprocess of its own.
 collect_ignore = ["user_project"]
@@ -31,12 +48,12 @@ class Opened:
     def group(self, signal: str) -> dict[str, Any]:
         for group in self.stats["groups"]:
             if group["signal"] == signal:
-                return group
+                return dict(group)
         raise AssertionError(f"no {signal} group in {[g['signal'] for g in self.stats['groups']]}")
 
     def events(self, signal: str) -> list[dict[str, Any]]:
         try:
-            return self.group(signal)["events"]
+            return list(self.group(signal)["events"])
         except AssertionError:
             return []
 

@@ -12,6 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+#: Builds, runs or serves something of its own: left out of the fast loop (make test-fast).
+pytestmark = pytest.mark.slow
+
 DEMO = Path(__file__).resolve().parent.parent / "demo"
 
 

@@ -62,6 +62,7 @@ def observed(client: Client) -> dict[str, Any]:
     stats, _ = open_panel(client, request_id_of(on))
     assert stats["summary"]["signals"] > 20, "the panel did not record the second run"
     off_toolbar = DebugToolbar.fetch(request_id_of(off), PANEL_ID)
+    assert off_toolbar is not None
     assert off_toolbar.get_panel_by_id(PANEL_ID).get_stats() == {}, "the panel recorded the first run"
     return {"off_sql": off_sql, "on_sql": on_sql, "off": off_body, "on": on_body, "stats": stats}
 

@@ -270,7 +270,9 @@ def zoo(request: HttpRequest, case: str) -> HttpResponse:
         try:
             Bare.objects.create(name="boom")
         except Exception as error:
-            seen.append(f"{type(error).__name__}: {error} from {error.__traceback__.tb_next is not None}")
+            seen.append(
+                f"{type(error).__name__}: {error} from {error.__traceback__ is not None and error.__traceback__.tb_next is not None}"
+            )
         seen.append(Bare.objects.count())
     elif case == "receiver-raises-uncaught":
         Bare.objects.create(name="boom")
@@ -363,14 +365,14 @@ async def aobserve(request: HttpRequest) -> HttpResponse:
     author = await Author.objects.acreate(name="Async observed")
     steps["acreate"] = author.pk is not None
     author.name = "Async observed again"
-    steps["asave"] = repr(await author.asave())
+    steps["asave"] = repr(await author.asave())  # type: ignore[func-returns-value]
     steps["aupdate"] = await Author.objects.filter(pk=author.pk).aupdate(name="Async updated")
     bare = await Bare.objects.acreate(name="b")
     steps["bare_adelete"] = repr(await bare.adelete())
     steps["adelete"] = repr(await author.adelete())
     user = await aauthenticate(request, username="alice", password="wonderland")
     steps["aauthenticate"] = repr(user)
-    steps["alogin"] = repr(await alogin(request, user))
+    steps["alogin"] = repr(await alogin(request, user))  # type: ignore[func-returns-value]
     steps["failed_aauthenticate"] = repr(await aauthenticate(request, username="alice", password="wrong"))
-    steps["alogout"] = repr(await alogout(request))
+    steps["alogout"] = repr(await alogout(request))  # type: ignore[func-returns-value]
     return page(json.dumps(steps))
