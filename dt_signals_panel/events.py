@@ -327,6 +327,7 @@ def init_example(name: str, named: dict[str, Any], config: Config) -> dict[str, 
         kwargs = named.get("kwargs") or {}
         return {
             "args": f"{len(args)} positional value{'s' if len(args) != 1 else ''}",
+            "positional": len(args),
             "kwargs": describe_mapping(kwargs, config, 1) if isinstance(kwargs, Mapping) else {},
         }
     return {}

@@ -57,7 +57,12 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 def format_recording(recording: Recording) -> str:
     """Summary, findings, one table per signal (in the panel's order), the per-model ``pre_init`` /
     ``post_init`` counts and the receivers by time."""
-    stats = recording.stats()
+    return format_stats(recording.stats())
+
+
+def format_stats(stats: dict[str, Any]) -> str:
+    """:func:`format_recording` from stats alone: what the panel's "copy as text" gives for a stored
+    request."""
     summary = stats["summary"]
     lines = [
         _("%(signals)d signals: %(saves)d saves, %(deletes)d deletes, %(rows)d rows loaded")
