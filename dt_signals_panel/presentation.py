@@ -50,15 +50,14 @@ SIGNAL_ARGUMENTS: dict[str, tuple[str, ...]] = {
 #: Arguments not worth a word when they hold this value (the default of every save).
 QUIET_VALUES: dict[str, Any] = {"raw": False, "update_fields": None, "reverse": False}
 #: Where the argument columns go in a signal's table, between the columns before and after.
-EVENTS_BEFORE = (Column("#", NUM), Column(gettext_lazy("Sender"), "djdt-sig-sender"))
+#: (The stylesheet sizes each column by its ``djdt-sig-c-*`` class; an argument's is named after it.)
+EVENTS_BEFORE = (Column("#", f"{NUM} djdt-sig-c-seq"), Column(gettext_lazy("Sender"), "djdt-sig-c-sender"))
 EVENTS_AFTER = (
-    Column(gettext_lazy("More"), "djdt-sig-more-args"),
-    Column(gettext_lazy("Receivers"), "djdt-sig-receivers-cell"),
-    Column(gettext_lazy("Dispatch (ms)"), NUM),
-    Column(gettext_lazy("Sent from"), "djdt-sig-site"),
+    Column(gettext_lazy("More"), "djdt-sig-c-more"),
+    Column(gettext_lazy("Receivers"), "djdt-sig-c-receivers"),
+    Column(gettext_lazy("Dispatch (ms)"), f"{NUM} djdt-sig-c-ms"),
+    Column(gettext_lazy("Sent from"), "djdt-sig-c-site"),
 )
-#: Argument columns holding labels that take the room left (instances, users); the others are narrow.
-WIDE_ARGUMENTS = frozenset({"instance", "user", "origin", "pk_set", "request"})
 
 #: Each table's columns, declared once: the headings, and the width of a row that spans the table.
 COLUMNS: dict[str, tuple[Column, ...]] = {
@@ -86,8 +85,10 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
 
 def signal_columns(signal: str) -> tuple[Column, ...]:
     """The columns of one signal's table: its own arguments between the columns every signal has."""
-    keys = SIGNAL_ARGUMENTS.get(signal, ())
-    own = tuple(Column(key, "djdt-sig-wide" if key in WIDE_ARGUMENTS else "", key) for key in keys)
+    keys = SIGNAL_ARGUMENTS.get(signal)
+    if keys is None:  # a signal of the project's own: its arguments are the widest column
+        return EVENTS_BEFORE + (Column(gettext_lazy("Arguments"), "djdt-sig-c-arguments"),) + EVENTS_AFTER[1:]
+    own = tuple(Column(key, f"djdt-sig-c-{key}", key) for key in keys)
     return EVENTS_BEFORE + own + EVENTS_AFTER
 
 
