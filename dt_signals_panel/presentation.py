@@ -45,7 +45,7 @@ SIGNAL_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "m2m_changed": ("action", "instance", "model", "pk_set"),
     "user_logged_in": ("user", "request"),
     "user_logged_out": ("user", "request"),
-    "user_login_failed": ("credentials", "request"),
+    "user_login_failed": ("credentials",),
 }
 #: Arguments not worth a word when they hold this value (the default of every save).
 QUIET_VALUES: dict[str, Any] = {"raw": False, "update_fields": None, "reverse": False}
@@ -105,13 +105,14 @@ def init_example(example: dict[str, Any] | None) -> str:
         return ""
     kwargs = example.get("kwargs") or {}
     fields = example.get("fields")
+    parts = [f"{k}={show(v)}" for k, v in kwargs.items()]
     if fields:
         n = example.get("positional", len(fields))
         shown = ", ".join(fields[:8]) + ("…" if n > 8 else "")
-        head = ngettext("%(n)d value: %(fields)s", "%(n)d values: %(fields)s", n) % {"n": n, "fields": shown}
-    else:
-        head = show(example["args"])
-    return head + "".join(f", {k}={show(v)}" for k, v in kwargs.items())
+        parts.insert(0, ngettext("%(n)d value: %(fields)s", "%(n)d values: %(fields)s", n) % {"n": n, "fields": shown})
+    elif example.get("positional", 1) or not parts:
+        parts.insert(0, show(example["args"]))
+    return ", ".join(parts)
 
 
 def depths(events: list[dict[str, Any]]) -> dict[int, int]:
@@ -178,7 +179,8 @@ def _marks(found: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
     for finding in found:
         mark = {"words": finding["words"], "anchor": finding["anchor"], "severity": finding["severity"]}
         for seq in finding["targets"]:
-            if mark not in marks.setdefault(seq, []):
+            # One mark per kind of finding on a row; it links to the first finding of that kind.
+            if all(other["words"] != mark["words"] for other in marks.setdefault(seq, [])):
                 marks[seq].append(mark)
     return marks
 
