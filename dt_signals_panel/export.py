@@ -36,9 +36,7 @@ def as_json(stats: dict[str, Any], request_id: str = "") -> dict[str, Any]:
         severity = members[0].severity
         for finding in stats["findings"].get(family, ()):
             kind = kinds.get(finding["kind"])
-            findings.append(
-                {"family": family, "severity": kind.severity if kind is not None else severity, **finding}
-            )
+            findings.append({"family": family, "severity": kind.severity if kind is not None else severity, **finding})
     signals = [
         {
             "signal": group["signal"],
@@ -71,7 +69,7 @@ def export_view(request: HttpRequest) -> HttpResponse:
     toolbar = DebugToolbar.fetch(request_id, PANEL_ID) if request_id else None
     if toolbar is None:
         raise Http404("No such request in the toolbar's store.")
-    stats = toolbar.get_panel_by_id(PANEL_ID).get_stats()
+    stats: dict[str, Any] = toolbar.get_panel_by_id(PANEL_ID).get_stats()  # type: ignore[no-untyped-call]
     if stats.get("version") != STATS_VERSION:
         raise Http404("These signals were recorded by another version of the panel.")
     if request.GET.get("format") == "text":

@@ -84,9 +84,7 @@ class SignalActivityPanel(Panel):
     def content(self) -> str:
         from django.template.loader import render_to_string
 
-        return render_to_string(
-            self.template, {**view_model(self.get_stats()), "request_id": self.toolbar.request_id}
-        )
+        return render_to_string(self.template, {**view_model(self.get_stats()), "request_id": self.toolbar.request_id})
 
     @classmethod
     def get_urls(cls) -> list[Any]:

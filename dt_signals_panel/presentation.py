@@ -11,8 +11,7 @@ from typing import Any
 
 from debug_toolbar.utils import render_stacktrace
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from dt_signals_panel import kinds
 from dt_signals_panel.formatting import show, site_cells
@@ -87,7 +86,7 @@ def signal_columns(signal: str) -> tuple[Column, ...]:
     """The columns of one signal's table: its own arguments between the columns every signal has."""
     keys = SIGNAL_ARGUMENTS.get(signal)
     if keys is None:  # a signal of the project's own: its arguments are the widest column
-        return EVENTS_BEFORE + (Column(gettext_lazy("Arguments"), "djdt-sig-c-arguments"),) + EVENTS_AFTER[1:]
+        return (*EVENTS_BEFORE, Column(gettext_lazy("Arguments"), "djdt-sig-c-arguments"), *EVENTS_AFTER[1:])
     own = tuple(Column(key, f"djdt-sig-c-{key}", key) for key in keys)
     return EVENTS_BEFORE + own + EVENTS_AFTER
 
@@ -152,7 +151,7 @@ def finding_tiles(summary: dict[str, Any]) -> list[dict[str, Any]]:
 def finding_rows(findings: dict[str, list[dict[str, Any]]], listed: set[int]) -> list[dict[str, Any]]:
     """Every finding in registry order, with what the template needs from its kind and the listed rows it
     links to (``targets``: a finding about sends only counted links to none)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for family in kinds.families():
         for finding in findings.get(family, ()):
             kind = kinds.get(finding["kind"])
@@ -293,7 +292,9 @@ def view_model(stats: dict[str, Any]) -> dict[str, Any]:
         for i, alike in enumerate(group.get("similar", ())):
             members = [by_seq[seq] for seq in alike.get("seqs") or () if seq in by_seq]
             placed.update(row["seq"] for row in members)
-            line = None if alike["count"] == 1 and len(members) == 1 else _group_line(group["signal"], i, alike, columns)
+            line = (
+                None if alike["count"] == 1 and len(members) == 1 else _group_line(group["signal"], i, alike, columns)
+            )
             if line is not None:
                 line["marks"] = [m for row in members for m in row["marks"]][:3]
                 line["severity"] = "problem" if any(row["severity"] for row in members) else ""

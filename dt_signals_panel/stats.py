@@ -129,9 +129,9 @@ def _renumber_stacks(groups: list[dict[str, Any]], stacks: Sequence[Any]) -> lis
 def _with_field_names(row: dict[str, Any]) -> dict[str, Any]:
     """The first ``pre_init`` example with the names of the fields its positional values were for (Django
     passes them in ``concrete_fields`` order): "id, name, sku, price…" says more than "6 values"."""
-    example = row.get("example")
+    example: dict[str, Any] | None = row.get("example")
     n = example.get("positional") if example else None
-    if not n:
+    if not n or example is None:
         return row
     try:
         model = apps.get_model(row["sender"])

@@ -35,7 +35,11 @@ def test_the_json_download_is_versioned_and_round_trips_the_counts_the_panel_sho
     assert len(by_signal["post_save"]["events"]) == 3
     assert all("stack" not in event for s in data["signals"] for event in s["events"])
     (finding,) = data["findings"]
-    assert (finding["family"], finding["severity"], finding["kind"]) == ("redundant_saves", "problem", "nothing_changed")
+    assert (finding["family"], finding["severity"], finding["kind"]) == (
+        "redundant_saves",
+        "problem",
+        "nothing_changed",
+    )
 
 
 def test_copy_as_text_is_the_recordings_text_table(client, visit):

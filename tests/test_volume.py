@@ -39,7 +39,7 @@ def test_alike_sends_of_one_loop_are_one_group_line_with_exact_counts_and_the_li
     assert opened.content.count('<tbody class="djdt-sig-bundle djdt-sig-folded">') == 2
     assert "10 sends in 1 groups of alike sends" not in opened.content
     assert "3 of 10 listed row by row, under their groups" in opened.content
-    assert ">10×</button>" in opened.content
+    assert ">10\N{MULTIPLICATION SIGN}</button>" in opened.content
 
 
 def test_alike_redundant_saves_are_one_finding_that_says_how_many_rows(ten_authors_saved_in_one_loop):

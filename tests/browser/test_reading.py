@@ -53,7 +53,7 @@ def test_the_restock_page_opens_folded_within_three_screens_and_every_row_is_rea
         expect(line).to_contain_text("200 rows")
         expect(section.locator("tr.djdt-sig-event:visible")).to_have_count(0)
         toggle = line.locator("button.djdt-sig-open")
-        expect(toggle).to_have_text("200×")
+        expect(toggle).to_have_text("200\N{MULTIPLICATION SIGN}")
         toggle.focus()
         page.keyboard.press("Enter")  # by keyboard too
         expect(toggle).to_have_attribute("aria-expanded", "true")
@@ -167,8 +167,7 @@ def test_the_json_download_parses_round_trips_the_counts_and_holds_no_credential
     panel = toolbar.open_panel()
     with page.expect_download() as download:
         panel.locator('a[data-sig-export="json"]').click()
-    path = download.value.path()
-    text = open(path, encoding="utf-8").read()
+    text = download.value.path().read_text(encoding="utf-8")
     data = json.loads(text)
     assert data["format"] == "dt_signals_panel.activity"
     assert data["version"] == 1
