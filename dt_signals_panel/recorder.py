@@ -17,7 +17,7 @@ from typing import Any
 
 from django.dispatch import Signal
 
-from dt_signals_panel import events
+from dt_signals_panel import callsite, events
 from dt_signals_panel.conf import Config, get_config
 from dt_signals_panel.signals import INIT_SIGNALS, tracked_signals
 from dt_signals_panel.wrappers import install, open_recordings, parent_events, uninstall
@@ -183,6 +183,10 @@ class Recording:
                 user_frame = frame
                 break
             frame = frame.f_back
+        if user_frame is None:  # under sync_to_async: the user's await line, in the event loop's task
+            user_frame = callsite.awaiting_frame(
+                sending, lambda f: _is_module_or_child(f.f_globals.get("__name__", ""), hidden)
+            )
         if user_frame is None:
             return
         code = user_frame.f_code

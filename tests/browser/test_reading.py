@@ -192,3 +192,15 @@ def test_copy_as_text_puts_the_text_table_on_the_clipboard(page, shadow_demo: De
     assert copied.startswith("6 signals: 2 saves")
     assert "redundant save: shop.Product #" in copied
     assert "post_save (2)" in copied
+
+
+def test_the_async_page_names_the_views_own_await_lines(page, demo: DemoServer):
+    toolbar = Toolbar(page, demo).visit("/async/")
+    panel = toolbar.open_panel()
+    sites = toolbar.section("post_save").locator("tr.djdt-sig-event td:last-child code")
+    texts = [text for text in sites.all_inner_texts() if text]
+    assert len(texts) == 2
+    assert all(re.fullmatch(r"shop/views\.py:\d+ in async_view", text) for text in texts), texts
+    assert texts[0] != texts[1]
+    expect(panel.locator(".djdt-sig-findings")).not_to_contain_text("an unknown place")
+    expect(panel.locator('.djdt-sig-finding[data-kind="saved_again"]')).to_contain_text("in async_view")
