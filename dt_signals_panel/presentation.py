@@ -46,8 +46,8 @@ SIGNAL_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "user_logged_out": ("user", "request"),
     "user_login_failed": ("credentials",),
 }
-#: Arguments not worth a word when they hold this value (the default of every save).
-QUIET_VALUES: dict[str, Any] = {"raw": False, "update_fields": None, "reverse": False}
+#: Arguments not worth a word under "More" when they hold this value (the defaults of nearly every send).
+QUIET_VALUES: dict[str, Any] = {"raw": False, "update_fields": None, "reverse": False, "using": "default"}
 #: Where the argument columns go in a signal's table, between the columns before and after.
 #: (The stylesheet sizes each column by its ``djdt-sig-c-*`` class; an argument's is named after it.)
 EVENTS_BEFORE = (Column("#", f"{NUM} djdt-sig-c-seq"), Column(gettext_lazy("Sender"), "djdt-sig-c-sender"))
