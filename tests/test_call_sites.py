@@ -77,6 +77,7 @@ def test_call_sites_can_be_turned_off(visit):
     assert all("site" not in e and "stack" not in e for e in opened.events("post_save"))
 
 
+@pytest.mark.django_db(transaction=True)
 async def test_sends_made_under_sync_to_async_name_the_views_await_lines(avisit):
     opened = await avisit("/async-create/")
     created, saved = opened.events("post_save")
