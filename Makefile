@@ -71,7 +71,8 @@ matrix: $(STAMP)
 
 # Third-party test suites run plain and with a capture() around every test, compared test by test (outcomes
 # and what their receivers received); non-zero on any difference. Its venv and downloads live in .compat/.
-# COMPAT_SUITES="django-model-utils" runs only the named ones.
+# COMPAT_SUITES="django-model-utils" runs only the named ones; COMPAT_DB=postgres runs them on PostgreSQL (the
+# cluster in DT_SIGNALS_PG_HOST/DT_SIGNALS_PG_PORT, else a throwaway one from tests/services.py).
 compat:
 	$(PYTHON) compat/run.py $(COMPAT_SUITES)
 

@@ -138,8 +138,10 @@ def outcome(test_id: str, kind: str) -> None:
 
 def write(suite: str) -> None:
     import django
+    from django.db import connection
 
     data = {
+        "database": connection.vendor,
         "suite": suite,
         "mode": MODE,
         "django": django.get_version(),

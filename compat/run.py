@@ -2,9 +2,13 @@
 
 For each suite below, pip downloads its source distribution from PyPI (they ship their tests), a virtualenv
 gets Django and the suite's test needs plus this package, and the suite runs twice: plain, then with a
-capture open around every test. Both runs load the same probe (``probe.py``), so measuring is no difference
-between them. Compared test by test: the outcome, and what the receivers of the tracked signals received
+capture open around every test. Both runs load the same probe (``probe.py``), so they are measured the same
+way. Compared test by test: the outcome, and what the receivers of the tracked signals received
 (calls per signal, receiver and sender). Any difference is printed and the exit status is 1.
+
+``COMPAT_DB=postgres`` runs both on PostgreSQL instead of SQLite, in the cluster named by
+``DT_SIGNALS_PG_HOST``/``DT_SIGNALS_PG_PORT``; without them, the project's ``tests/services.py`` (where
+present) starts a throwaway one for the run.
 
 Everything downloaded or built lives in ``.compat/`` (git-ignored) and is reused while the pins and
 ``pyproject.toml`` are unchanged. Standard library only: this runs on the bare ``python3``.
@@ -23,6 +27,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -37,6 +42,8 @@ REQUIREMENTS = [
     "pytest-django>=4.9,<5",
     "time-machine>=2.14,<4",
 ]
+#: Installed only for COMPAT_DB=postgres.
+POSTGRES_REQUIREMENTS = ["psycopg[binary]>=3.2,<4"]
 #: The label of probe.every_send, the receiver both runs connect to every signal whose receivers change nothing.
 EVERY_SEND = "probe.every_send"
 #: Differences listed in full up to this many lines each; the whole report is in .compat/report-SUITE.txt.
@@ -55,6 +62,8 @@ class Suite:
     install: bool = False
     #: Printed under the counts: what fails in both runs and why.
     note: str = ""
+    #: The environment that puts the suite on PostgreSQL ({host}, {port}: the cluster's), instead of ``env``.
+    postgres_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def source(self) -> Path:
@@ -69,6 +78,8 @@ SUITES = [
         "3.13.0",
         ["{py}", "{here}/unittest_boot.py", "django-simple-history", "runtests.py"],
         install=True,  # simple_history/__init__.py asks importlib.metadata for its version
+        # unittest_boot configures runtests.py's own PostgreSQL settings with the cluster's address.
+        postgres_env={"COMPAT_PG_HOST": "{host}", "COMPAT_PG_PORT": "{port}"},
     ),
     # 5.0.0, the newest: declares Django up to 5.1 and runs on 5.2. SQLITE=1 is its own switch off PostgreSQL.
     Suite(
@@ -79,12 +90,13 @@ SUITES = [
         {"SQLITE": "1"},
         note="its 4 JoinManager tests fail in both runs on SQLite, which runs one statement at a time "
         "(the suite's own default database is PostgreSQL)",
+        postgres_env={"POSTGRES_HOST": "{host}", "POSTGRES_PORT": "{port}", "POSTGRES_USER": "postgres"},
     ),
 ]
 
 
-def sh(*command: str | Path, **kwargs: object) -> None:
-    subprocess.run([str(c) for c in command], check=True, **kwargs)  # type: ignore[call-overload]
+def sh(*command: str | Path) -> None:
+    subprocess.run([str(c) for c in command], check=True)
 
 
 def ensure_venv() -> None:
@@ -142,14 +154,29 @@ def download(suite: Suite, sdist: Path) -> None:
     )
 
 
-def run_suite(suite: Suite, mode: str) -> dict[str, object]:
-    out = CACHE / f"{suite.name}-{mode}.json"
+def ensure_postgres_driver() -> None:
+    stamp = VENV / ".installed-psycopg"
+    if not stamp.exists():
+        sh(PY, "-m", "pip", "install", "--quiet", *POSTGRES_REQUIREMENTS)
+        stamp.touch()
+
+
+def database_env(suite: Suite, db: str) -> dict[str, str]:
+    if db == "sqlite":
+        return suite.env
+    host, port = os.environ["DT_SIGNALS_PG_HOST"], os.environ.get("DT_SIGNALS_PG_PORT", "5432")
+    return {key: value.format(host=host, port=port) for key, value in suite.postgres_env.items()}
+
+
+def run_suite(suite: Suite, mode: str, db: str = "sqlite") -> dict[str, Any]:
+    name = suite.name if db == "sqlite" else f"{suite.name}-{db}"
+    out = CACHE / f"{name}-{mode}.json"
     out.unlink(missing_ok=True)
-    log = CACHE / f"{suite.name}-{mode}.log"
+    log = CACHE / f"{name}-{mode}.log"
     command = [part.format(py=PY, here=HERE) for part in suite.command]
     env = {
         **os.environ,
-        **suite.env,
+        **database_env(suite, db),
         "COMPAT_MODE": mode,
         "COMPAT_OUT": str(out),
         "COMPAT_SUITE": suite.name,
@@ -163,7 +190,7 @@ def run_suite(suite: Suite, mode: str) -> dict[str, object]:
     seconds = time.perf_counter() - started
     if not out.exists():
         sys.exit(f"compat: {suite.name} ({mode}) wrote no results (exit {status}); see {log.relative_to(ROOT)}")
-    data: dict[str, object] = json.loads(out.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     data["status"] = status
     data["seconds"] = seconds
     return data
@@ -174,19 +201,19 @@ def tally(outcomes: dict[str, str]) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
-def compare(suite: Suite, plain: dict[str, object], captured: dict[str, object]) -> list[str]:
+def compare(suite: Suite, plain: dict[str, Any], captured: dict[str, Any]) -> list[str]:
     """The differences as report lines; empty when the two runs agree."""
     lines: list[str] = []
-    p_out: dict[str, str] = plain["outcomes"]  # type: ignore[assignment]
-    c_out: dict[str, str] = captured["outcomes"]  # type: ignore[assignment]
+    p_out: dict[str, str] = plain["outcomes"]
+    c_out: dict[str, str] = captured["outcomes"]
     changed = [(t, p_out.get(t, "(not run)"), c_out.get(t, "(not run)")) for t in sorted({*p_out, *c_out})]
     changed = [row for row in changed if row[1] != row[2]]
     if changed:
         lines.append(f"  outcomes differ for {len(changed)} test(s) (test id: plain -> captured):")
         lines += [f"    {test}: {a} -> {b}" for test, a, b in changed]
 
-    p_rec: dict[str, dict[str, int]] = plain["receivers"]  # type: ignore[assignment]
-    c_rec: dict[str, dict[str, int]] = captured["receivers"]  # type: ignore[assignment]
+    p_rec: dict[str, dict[str, int]] = plain["receivers"]
+    c_rec: dict[str, dict[str, int]] = captured["receivers"]
     p_total: Counter[str] = Counter()
     c_total: Counter[str] = Counter()
     for counts in p_rec.values():
@@ -243,18 +270,30 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("suites", nargs="*", help="run only these suites (default: all)")
     args = parser.parse_args()
+    db = os.environ.get("COMPAT_DB") or "sqlite"
+    if db not in ("sqlite", "postgres"):
+        sys.exit(f"compat: COMPAT_DB={db!r}: sqlite (the default) or postgres")
+    if db == "postgres" and not os.environ.get("DT_SIGNALS_PG_HOST"):
+        if not (ROOT / "tests" / "services.py").exists():
+            sys.exit("compat: COMPAT_DB=postgres needs a cluster: set DT_SIGNALS_PG_HOST (and DT_SIGNALS_PG_PORT)")
+        # A throwaway cluster for this run only, stopped when it ends.
+        command = [sys.executable, "-m", "tests.services", "--", sys.executable, *sys.argv]
+        return subprocess.run(command, cwd=ROOT).returncode
     selected = [s for s in SUITES if not args.suites or s.name in args.suites]
     CACHE.mkdir(exist_ok=True)
     ensure_venv()
+    if db == "postgres":
+        ensure_postgres_driver()
     failed: list[str] = []
     for suite in selected:
         ensure_source(suite)
-        plain = run_suite(suite, "plain")
-        captured = run_suite(suite, "captured")
+        plain = run_suite(suite, "plain", db)
+        captured = run_suite(suite, "captured", db)
         print(
-            f"compat: {suite.name} {suite.version} on Django {plain['django']}, Python {plain['python']}: "
-            f"{len(plain['outcomes'])} tests plain ({tally(plain['outcomes'])}; {plain['seconds']:.0f} s), "  # type: ignore[arg-type]
-            f"{len(captured['outcomes'])} captured ({tally(captured['outcomes'])}; {captured['seconds']:.0f} s)",  # type: ignore[arg-type]
+            f"compat: {suite.name} {suite.version} on Django {plain['django']}, Python {plain['python']}, "
+            f"{plain['database']}: "
+            f"{len(plain['outcomes'])} tests plain ({tally(plain['outcomes'])}; {plain['seconds']:.0f} s), "
+            f"{len(captured['outcomes'])} captured ({tally(captured['outcomes'])}; {captured['seconds']:.0f} s)",
             flush=True,
         )
         if not captured["captures"] or not captured["recorded"]:
@@ -268,10 +307,10 @@ def main() -> int:
             f"compat: {suite.name}: {captured['captures']:,} captures opened, {captured['recorded']:,} sends recorded",
             flush=True,
         )
-        if suite.note:
+        if suite.note and db == "sqlite":
             print(f"compat: {suite.name}: {suite.note}", flush=True)
         lines = compare(suite, plain, captured)
-        report = CACHE / f"report-{suite.name}.txt"
+        report = CACHE / f"report-{suite.name}{'' if db == 'sqlite' else '-' + db}.txt"
         report.write_text("\n".join(lines) + "\n", encoding="utf-8")
         if lines:
             failed.append(suite.name)

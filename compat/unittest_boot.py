@@ -4,7 +4,7 @@
 (setUp, the test and tearDown; every Django test case goes through it) and the outcome methods of
 ``unittest.TestResult`` (which every result class, Django's included, reaches through ``super()``), then runs
 SCRIPT as ``__main__``. With ``COMPAT_MODE=captured`` each test runs inside ``dt_signals_panel.capture()``;
-otherwise everything is the same.
+otherwise everything is the same. ``COMPAT_PG_HOST`` (and ``COMPAT_PG_PORT``) put the suite on that PostgreSQL.
 """
 
 from __future__ import annotations
@@ -49,6 +49,19 @@ def _add_sub_test(original: Any) -> Any:
     return addSubTest
 
 
+def configure_postgres(script: str) -> None:
+    """runtests.py's own PostgreSQL settings, pointed at our cluster; it configures nothing once we have."""
+    from django.conf import settings
+
+    defaults = runpy.run_path(script, run_name="runtests")["get_default_settings"](database_name="postgres")
+    for database in defaults["DATABASES"].values():
+        database.update(
+            HOST=os.environ["COMPAT_PG_HOST"], PORT=os.environ.get("COMPAT_PG_PORT", "5432"), USER="postgres"
+        )
+        database.pop("PASSWORD", None)
+    settings.configure(**defaults)
+
+
 def main() -> None:
     suite, script, *args = sys.argv[1:]
     probe.install()
@@ -65,6 +78,8 @@ def main() -> None:
     unittest.TestResult.addSubTest = _add_sub_test(unittest.TestResult.addSubTest)  # type: ignore[method-assign]
     sys.argv = [script, *args]
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+    if os.environ.get("COMPAT_PG_HOST"):
+        configure_postgres(script)
     try:
         runpy.run_path(script, run_name="__main__")
     finally:
