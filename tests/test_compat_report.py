@@ -19,7 +19,8 @@ RUN_PY = Path(__file__).resolve().parent.parent / "compat" / "run.py"
 @pytest.fixture(scope="module")
 def run() -> ModuleType:
     spec = importlib.util.spec_from_file_location("compat_run", RUN_PY)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["compat_run"] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
