@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install test test-fast test-browser screenshots chromium demo bench lint check-wheel matrix clean
+.PHONY: help install test test-fast test-browser screenshots chromium demo bench lint check-wheel matrix compat clean
 
 help:
 	@echo "make test          create $(VENV), install, run the whole test suite with coverage (and its floor)"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench         the benchmark: ratios side by side, medians of interleaved runs"
 	@echo "make lint          ruff and mypy --strict, over the package and the tests"
 	@echo "make matrix        the supported Django x django-debug-toolbar combinations (nox)"
+	@echo "make compat        django-simple-history's and django-model-utils' own suites, plain and under capture()"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -75,5 +76,12 @@ matrix: $(STAMP)
 	PYENV_VERSION="$${PYENV_VERSION:-$$(pyenv versions --bare 2>/dev/null | grep -E '^3\.1[0-9]+\.[0-9]+$$' | sort -t. -k2,2nr | tr '\n' ':')}" \
 		$(VENV)/bin/nox $(NOXARGS)
 
+# Third-party test suites run plain and with a capture() around every test, compared test by test (outcomes
+# and what their receivers received); non-zero on any difference. Its venv and downloads live in .compat/.
+# COMPAT_SUITES="django-model-utils" runs only the named ones; COMPAT_DB=postgres runs them on PostgreSQL (the
+# cluster in DT_SIGNALS_PG_HOST/DT_SIGNALS_PG_PORT, else a throwaway one from tests/services.py).
+compat:
+	$(PYTHON) compat/run.py $(COMPAT_SUITES)
+
 clean:
-	rm -rf $(VENV) .nox build dist *.egg-info demo/db*.sqlite3
+	rm -rf $(VENV) .compat .nox build dist *.egg-info demo/db*.sqlite3
