@@ -318,11 +318,16 @@ def receiver_name(receiver: Any) -> tuple[str, str]:
     through :func:`safe.static_attr`: a receiver's properties and ``__getattr__`` never run."""
     func = receiver
     for _ in range(10):
-        inner = safe.static_attr(func, "__wrapped__") or safe.static_attr(func, "func")
+        # ``is None``, never ``or``: truth-testing a receiver may run its ``__bool__`` or ``__len__``.
+        inner = safe.static_attr(func, "__wrapped__")
+        if inner is None:
+            inner = safe.static_attr(func, "func")
         if inner is None or not callable(inner):
             break
         func = inner
-    func = safe.static_attr(func, "__func__") or func
+    method_func = safe.static_attr(func, "__func__")
+    if method_func is not None:
+        func = method_func
     module = safe.static_attr(func, "__module__")
     qualname = safe.static_attr(func, "__qualname__")
     if type(module) is not str or type(qualname) is not str:
@@ -349,7 +354,7 @@ def describe_receivers(responses: list[Any], timings: list[Any]) -> list[dict[st
         row: dict[str, Any] = {"name": name, "where": where}
         if id(receiver) in spent:
             row["ms"] = round(spent[id(receiver)] * 1000, 3)
-        if isinstance(response, BaseException):
+        if safe.is_a(response, BaseException):  # a receiver's return value: never ask its __class__
             row["error"] = describe_exception(response)
         rows.append(row)
     return rows

@@ -151,7 +151,7 @@ class Recording:
             kept = self._kept.get(name, 0)
             self._kept[name] = kept + 1
         # Only the first events of each signal are shown row by row; the others are summed up by call site,
-        # so they skip what only a shown row needs: str(instance), the other arguments' text, a stack.
+        # so they skip what only a shown row needs: the instance's label, the other arguments' text, a stack.
         # Building runs none of the application's code (events.py, safe.py), so nothing can be sent from it.
         detailed = kept < self.config.shown_per_signal
         event = events.build(name, label, named, self.config, detailed=detailed)

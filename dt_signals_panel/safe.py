@@ -21,6 +21,7 @@ from types import GetSetDescriptorType, MemberDescriptorType, NoneType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+_MISSING: Any = object()
 _MRO = type.__dict__["__mro__"]
 _CLASS_DICT = type.__dict__["__dict__"]
 _MODULE = type.__dict__["__module__"]
@@ -90,11 +91,24 @@ def object_name(value: Any) -> str:
     return f"<{_QUALNAME.__get__(kind)} object>" if module == "builtins" else f"<{class_name(kind)} object>"
 
 
+#: type -> the interpreter's ``__dict__`` descriptor for its instances (``None``: no such descriptor). Asked
+#: for every save the panel records, so kept per type; bounded, for projects that make classes on the fly.
+_dict_getters: dict[type, Any] = {}
+
+
 def instance_dict(value: Any) -> dict[str, Any] | None:
     """The object's own ``__dict__`` through the interpreter's descriptor; ``None`` when it has none or its
     class puts something of its own under that name."""
-    getter = class_attr(type(value), "__dict__")
-    if type(getter) is not GetSetDescriptorType:
+    kind = type(value)
+    getter = _dict_getters.get(kind, _MISSING)
+    if getter is _MISSING:
+        getter = class_attr(kind, "__dict__")
+        if type(getter) is not GetSetDescriptorType:
+            getter = None
+        if len(_dict_getters) > 1000:
+            _dict_getters.clear()
+        _dict_getters[kind] = getter
+    if getter is None:
         return None
     found = getter.__get__(value)
     return found if type(found) is dict else None
@@ -118,9 +132,6 @@ def static_attr(value: Any, name: str, default: Any = None) -> Any:
     if callable(found) or type(found) in STR_SAFE:
         return found  # a plain class attribute: a method (unbound), a constant
     return default
-
-
-_MISSING = object()
 
 
 def is_plain_value(value: Any) -> bool:

@@ -285,8 +285,8 @@ class Tripwire:
         Tripwire.calls.append("__class__")
         return Tripwire
 
-    def __call__(self, **kwargs: Any) -> None:
-        pass
+    def __call__(self, **kwargs: Any) -> Tripwire:
+        return Tripwire()  # what the receiver returns is looked at too
 
 
 class TripDict(dict):  # type: ignore[type-arg]
