@@ -125,10 +125,14 @@ class Recording:
     def _init_counter(self, name: str, sender: Any, named: dict[str, Any]) -> Iterator[int]:
         """The counter of the first ``name`` send from ``sender``; its example is taken here, once."""
         counters = self._pre_inits if name == "pre_init" else self._post_inits
+        # Built before taking the lock, never under it: a lock of ours held while we look at the application's
+        # objects is how a view creating a row owned by ``request.user`` once hung for good. Two threads may
+        # both build an example; the first one in keeps its own.
+        example = events.init_example(name, named, self.config)
         with self._lock:
             counter = counters.get(sender)
             if counter is None:
-                self._init_examples[(name, sender)] = events.init_example(name, named, self.config)
+                self._init_examples.setdefault((name, sender), example)
                 counter = counters[sender] = itertools.count(0)
         return counter
 
@@ -147,16 +151,10 @@ class Recording:
             kept = self._kept.get(name, 0)
             self._kept[name] = kept + 1
         # Only the first events of each signal are shown row by row; the others are summed up by call site,
-        # so they skip what only a shown row needs: str(instance), the other arguments' text, a stack.
+        # so they skip what only a shown row needs: the instance's label, the other arguments' text, a stack.
+        # Building runs none of the application's code (events.py, safe.py), so nothing can be sent from it.
         detailed = kept < self.config.shown_per_signal
-        if detailed:
-            token = open_recordings.set(())
-            try:
-                event = events.build(name, label, named, self.config)
-            finally:
-                open_recordings.reset(token)
-        else:
-            event = events.build(name, label, named, self.config, detailed=False)
+        event = events.build(name, label, named, self.config, detailed=detailed)
         event["seq"] = next(self._seq)
         event["t"] = round((time.perf_counter() - self.started) * 1000, 3)
         event["parent"] = next((seq for recording, seq in parent_events.get() if recording is self), None)

@@ -18,14 +18,13 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Model
 from django.dispatch import Signal
 
-from dt_signals_panel import snapshots
+from dt_signals_panel import safe, snapshots
 from dt_signals_panel.signals import INIT_SIGNALS
 
 if TYPE_CHECKING:
     from dt_signals_panel.recorder import Recording
 
-#: The open captures of the current context, innermost last. ``()`` when nothing records; also set to ``()``
-#: while we label an instance, so whatever our own ``str()`` call sends is not recorded.
+#: The open captures of the current context, innermost last. ``()`` when nothing records.
 open_recordings: ContextVar[tuple[Recording, ...]] = ContextVar("dt_signals_panel_open", default=())
 #: The events whose receivers are running (one per open capture), so a nested send knows its parent in each.
 parent_events: ContextVar[tuple[tuple[Recording, int], ...]] = ContextVar("dt_signals_panel_parent", default=())
@@ -95,7 +94,7 @@ def _begin_all(
     recordings: tuple[Recording, ...], name: str, sender: Any, named: dict[str, Any], mode: str
 ) -> tuple[list[tuple[Recording, dict[str, Any] | None]], list[Any] | None, list[Token[Any]]]:
     begun = [(r, r._begin(name, sender, named, mode)) for r in recordings if not r.closed]
-    if name == "post_save" and isinstance(named.get("instance"), Model):
+    if name == "post_save" and safe.is_a(named.get("instance"), Model):
         snapshots.remember_saved(named["instance"], named.get("update_fields"))
     parents = tuple((r, e["seq"]) for r, e in begun if e is not None)
     if not parents:
@@ -128,7 +127,7 @@ def _disguise(shim: Callable[..., Any], receiver: Callable[..., Any]) -> Callabl
     """Make the shim answer to the receiver's names: send_robust logs ``receiver.__qualname__``."""
     shim._dt_original = receiver  # type: ignore[attr-defined]
     for attribute in ("__module__", "__name__", "__qualname__"):
-        value = getattr(receiver, attribute, None)
+        value = safe.static_attr(receiver, attribute)  # never the receiver's own __getattr__ or properties
         if isinstance(value, str):
             setattr(shim, attribute, value)
     return shim

@@ -335,7 +335,7 @@ html_receiver.__qualname__ = "<script>receiverName()</script>"
 def escape_everything(request: HttpRequest) -> HttpResponse:
     """HTML wherever a value can come from: a model's str(), a string sender, a credential key and value,
     an argument, a receiver's name and exception, a source line in the stack."""
-    Hostile.objects.create(mode="html")  # <script>sourceLine()</script>
+    Author.objects.create(name="<script>alert('x')</script>")  # <script>sourceLine()</script>
     user_login_failed.send(
         sender="<script>senderName()</script>",
         credentials={"<script>credentialKey()</script>": "<script>credentialValue()</script>"},
