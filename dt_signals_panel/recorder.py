@@ -222,8 +222,8 @@ class Recording:
 
 
 def _site_of(frame: FrameType | None) -> tuple[tuple[Any, ...], tuple[int, ...]]:
-    codes = []
-    where = []
+    codes: list[Any] = []
+    where: list[int] = []
     while frame is not None:
         codes.append(frame.f_code)
         where += (id(frame.f_code), frame.f_lasti)

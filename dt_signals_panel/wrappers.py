@@ -367,7 +367,7 @@ def _make_sync_wrapper(name: str, layer: _Layer, mode: str) -> Callable[..., Any
                                     if not robust:
                                         raise
                                     response = err
-                                    signal._log_robust_failure(receiver, err)
+                                    signal._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
                                 finally:
                                     timings.append((receiver, perf_counter() - called))
                                 result.append((receiver, response))

@@ -171,16 +171,17 @@ def test_a_spy_started_inside_a_capture_and_stopped_after_it_leaves_later_captur
     assert leftovers() == []
 
 
-def test_nested_captures_and_a_spy_record_each_send_once_in_each_capture():
-    with capture() as outer:
+def test_nested_captures_after_a_spy_outlived_others_record_each_send_once_in_each():
+    with capture(), capture():
         spy = mock.patch.object(post_save, "send", wraps=post_save.send)
         spy.start()
+    spy.stop()
+    with capture() as outer:
         with capture() as inner:
             Author.objects.create(name="nested")
-        spy.stop()
-        with capture() as third:
-            Author.objects.create(name="nested again")
-    assert (outer.count("post_save"), inner.count("post_save"), third.count("post_save")) == (2, 1, 1)
+        with mock.patch.object(post_save, "send", wraps=post_save.send) as again:
+            Author.objects.create(name="spied, nested")
+    assert (outer.count("post_save"), inner.count("post_save"), again.call_count) == (2, 1, 1)
     assert leftovers() == []
 
 
@@ -210,9 +211,8 @@ def test_a_replacement_started_inside_a_capture_is_what_the_send_calls(where):
 def test_a_class_level_spy_sees_the_init_sends_of_a_capture():
     results = []
     for recording in BOTH:
-        with panel(recording):
-            with mock.patch.object(Signal, "send", autospec=True, side_effect=Signal.send) as spy:
-                Author(name="counted")
+        with panel(recording), mock.patch.object(Signal, "send", autospec=True, side_effect=Signal.send) as spy:
+            Author(name="counted")
         results.append([call.args[0] for call in spy.call_args_list])
     assert results[0] == results[1] == [pre_init, BUILTIN["post_init"]]
 
