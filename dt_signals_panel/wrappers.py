@@ -184,6 +184,7 @@ def _make_init_wrapper(name: str, layer: _Layer) -> Callable[..., Any]:
     pending = _init_values
     signal, method = layer.signal, layer.method
     django_method = _DJANGO[method]
+    on_class = layer.beneath is _ABSENT  # nothing was on the instance: the class's method, looked up per call
 
     if name == "pre_init":
 
@@ -198,7 +199,7 @@ def _make_init_wrapper(name: str, layer: _Layer) -> Callable[..., Any]:
                             counter = recording._init_counter(name, sender, named)
                         next(counter)
                     pending.values = None if named.get("kwargs") else named.get("args")
-            if layer.beneath is _ABSENT and getattr(type(signal), method) is django_method:
+            if on_class and getattr(type(signal), method) is django_method:
                 # Django's send returns [] at once when the signal has no receiver at all; calling it just
                 # to learn that would double the cost of a send that nobody listens to.
                 if not signal.receivers:
@@ -223,7 +224,7 @@ def _make_init_wrapper(name: str, layer: _Layer) -> Callable[..., Any]:
                         snapshots.remember_values(named.get("instance"), values)
                     else:
                         snapshots.remember_loaded(named.get("instance"))
-            if layer.beneath is _ABSENT and getattr(type(signal), method) is django_method:
+            if on_class and getattr(type(signal), method) is django_method:
                 if not signal.receivers:
                     return []
                 return django_method(signal, *args, **named)
@@ -304,9 +305,10 @@ def _make_live_receivers_wrapper(layer: _Layer) -> Callable[..., Any]:
     # call without re-implementing that dispatch.
     signal = layer.signal
     django_method = _DJANGO["_live_receivers"]
+    on_class = layer.beneath is _ABSENT
 
     def _live_receivers(*args: Any, **kwargs: Any) -> Any:
-        if layer.beneath is _ABSENT and type(signal)._live_receivers is django_method:
+        if on_class and type(signal)._live_receivers is django_method:
             found = django_method(signal, *args, **kwargs)
         else:
             found = _below(layer)(*args, **kwargs)
@@ -334,6 +336,7 @@ def _make_sync_wrapper(name: str, layer: _Layer, mode: str) -> Callable[..., Any
     open_get = open_recordings.get
     signal, method = layer.signal, layer.method
     django_method = _DJANGO[method]
+    on_class = layer.beneath is _ABSENT
     robust = method == "send_robust"
 
     def send(*args: Any, **kwargs: Any) -> Any:
@@ -347,7 +350,7 @@ def _make_sync_wrapper(name: str, layer: _Layer, mode: str) -> Callable[..., Any
                 timings: list[Any] = []
                 started = perf_counter()
                 try:
-                    if layer.beneath is not _ABSENT or getattr(type(signal), method) is not django_method:
+                    if not on_class or getattr(type(signal), method) is not django_method:
                         result = _handed_on(layer, args, kwargs, timings)
                     elif not signal.receivers or signal.sender_receivers_cache.get(sender) is NO_RECEIVERS:
                         result = []
@@ -378,7 +381,7 @@ def _make_sync_wrapper(name: str, layer: _Layer, mode: str) -> Callable[..., Any
                     parent_events.reset(token)
                 _finish_all(begun, timings, started, result, None)
                 return result
-        if layer.beneath is _ABSENT and getattr(type(signal), method) is django_method:
+        if on_class and getattr(type(signal), method) is django_method:
             return django_method(signal, *args, **kwargs)
         return _below(layer)(*args, **kwargs)
 
