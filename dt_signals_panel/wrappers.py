@@ -185,13 +185,14 @@ def _make_init_wrapper(name: str, layer: _Layer) -> Callable[..., Any]:
     signal, method = layer.signal, layer.method
     django_method = _DJANGO[method]
     on_class = layer.beneath is _ABSENT  # nothing was on the instance: the class's method, looked up per call
+    cls = type(signal)
 
     if name == "pre_init":
 
         def send(*args: Any, **named: Any) -> Any:
             recordings = open_get()
             if (layer.live or _stale_called(layer, bool(recordings))) and recordings:
-                sender = named.get("sender", _ABSENT) if not args else _sender_of(args, named)[0]
+                sender = named["sender"] if "sender" in named and not args else _sender_of(args, named)[0]
                 if sender is not _ABSENT:
                     for recording in recordings:
                         counter = recording._pre_inits.get(sender)
@@ -199,7 +200,7 @@ def _make_init_wrapper(name: str, layer: _Layer) -> Callable[..., Any]:
                             counter = recording._init_counter(name, sender, named)
                         next(counter)
                     pending.values = None if named.get("kwargs") else named.get("args")
-            if on_class and getattr(type(signal), method) is django_method:
+            if on_class and getattr(cls, method) is django_method:
                 # Django's send returns [] at once when the signal has no receiver at all; calling it just
                 # to learn that would double the cost of a send that nobody listens to.
                 if not signal.receivers:
@@ -212,7 +213,7 @@ def _make_init_wrapper(name: str, layer: _Layer) -> Callable[..., Any]:
         def send(*args: Any, **named: Any) -> Any:
             recordings = open_get()
             if (layer.live or _stale_called(layer, bool(recordings))) and recordings:
-                sender = named.get("sender", _ABSENT) if not args else _sender_of(args, named)[0]
+                sender = named["sender"] if "sender" in named and not args else _sender_of(args, named)[0]
                 if sender is not _ABSENT:
                     for recording in recordings:
                         counter = recording._post_inits.get(sender)
@@ -224,7 +225,7 @@ def _make_init_wrapper(name: str, layer: _Layer) -> Callable[..., Any]:
                         snapshots.remember_values(named.get("instance"), values)
                     else:
                         snapshots.remember_loaded(named.get("instance"))
-            if on_class and getattr(type(signal), method) is django_method:
+            if on_class and getattr(cls, method) is django_method:
                 if not signal.receivers:
                     return []
                 return django_method(signal, *args, **named)
