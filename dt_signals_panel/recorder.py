@@ -48,7 +48,8 @@ class Recording:
         self._lock = threading.Lock()
         # One full stack per operation: the pre_ and post_ send of one save come from the same user frame.
         # What identifies it is kept, never the frame (see _locate).
-        self._last_site: tuple[tuple[Any, ...], tuple[int, ...]] = ((), ())
+        self._last_key: tuple[int, int, int] = (0, 0, -1)
+        self._last_site: tuple[list[Any], list[int]] = ([], [])
         self._last_stack_id = 0
         # module name -> hidden from call sites: a handful of modules, asked about on every send.
         self._hidden_modules: dict[str, bool] = {}
@@ -116,7 +117,7 @@ class Recording:
         if self.closed:
             return
         self.closed = True
-        self._last_site = ((), ())
+        self._last_site = ([], [])
         self.duration_ms = (time.perf_counter() - self.started) * 1000
         self._final_inits = self._summarise_inits(self._pre_inits, self._post_inits)
         # A thread that inherited our context keeps counting into dicts nobody reads.
@@ -193,13 +194,14 @@ class Recording:
         # The same frame at the same instruction is the same operation (the pre_ and post_ send of one save,
         # every row of one cascade): one stack serves them all. Holding the frame would keep its locals alive
         # after it returns (a file CPython would have closed and flushed, a weakly connected receiver that
-        # would have died), so the operation is told by its site: the code and instruction of every frame from
-        # the user's outwards. Two live frames with the same site have the same stack. The code objects are
-        # held so that their ids stay theirs; a code object holds no frame and no local.
-        codes, where = _site_of(user_frame)
-        if where != self._last_site[1]:
+        # would have died), so we keep its id, code and instruction: a different key is a new operation at
+        # once. The same key may be a new call whose frame took the address of a dead one, so it is confirmed
+        # by the code and instruction of every frame outwards (the same, the stack reads the same). The code
+        # objects are held so that their ids stay theirs; a code object holds no frame and no local.
+        key = (id(user_frame), id(code), user_frame.f_lasti)
+        if key != self._last_key or not _same_site(user_frame, *self._last_site):
             self.stacks.append(events.stack_of(sending, self.config.stack_hidden))
-            self._last_site = (codes, where)
+            self._last_key, self._last_site = key, _site_of(user_frame)
             self._last_stack_id = len(self.stacks) - 1
         event["stack"] = self._last_stack_id
 
@@ -221,14 +223,22 @@ class Recording:
         event["receivers"] = events.describe_receivers(ran, timings or [])
 
 
-def _site_of(frame: FrameType | None) -> tuple[tuple[Any, ...], tuple[int, ...]]:
+def _site_of(frame: FrameType | None) -> tuple[list[Any], list[int]]:
     codes: list[Any] = []
-    where: list[int] = []
+    lastis: list[int] = []
     while frame is not None:
         codes.append(frame.f_code)
-        where += (id(frame.f_code), frame.f_lasti)
+        lastis.append(frame.f_lasti)
         frame = frame.f_back
-    return tuple(codes), tuple(where)
+    return codes, lastis
+
+
+def _same_site(frame: FrameType | None, codes: list[Any], lastis: list[int]) -> bool:
+    for code, lasti in zip(codes, lastis, strict=True):
+        if frame is None or frame.f_code is not code or frame.f_lasti != lasti:
+            return False
+        frame = frame.f_back
+    return frame is None
 
 
 def _is_module_or_child(module: str, prefixes: tuple[str, ...]) -> bool:

@@ -275,6 +275,8 @@ class _Timed:
             self._timings.append((self._receiver, perf_counter() - started))
 
     def __getattr__(self, attribute: str) -> Any:
+        if attribute in _Timed.__slots__:  # not set yet (a copy being made): never ask the receiver
+            raise AttributeError(attribute)
         return getattr(self._receiver, attribute)
 
 
