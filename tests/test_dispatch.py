@@ -185,6 +185,18 @@ def test_nested_captures_after_a_spy_outlived_others_record_each_send_once_in_ea
     assert leftovers() == []
 
 
+def test_a_capture_opened_after_a_patch_took_the_panel_s_wrapper_away_puts_it_back():
+    patcher = mock.patch.object(post_save, "send", wraps=post_save.send)
+    patcher.start()
+    with capture() as outer:
+        patcher.stop()  # deletes the attribute it set, the panel's wrapper (over the patch) with it
+        Author.objects.create(name="not recorded")
+        with capture() as inner:
+            Author.objects.create(name="recorded again")
+    assert (outer.count("post_save"), inner.count("post_save")) == (1, 1)
+    assert leftovers() == []
+
+
 def test_a_patch_below_the_panel_is_called_with_the_arguments_the_sender_gave():
     seen = []
     for recording in BOTH:
