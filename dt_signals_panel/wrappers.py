@@ -461,6 +461,7 @@ def _check(entry: _Entry, signal: Signal) -> None:
         top = signal.__dict__.get(method, _ABSENT)
         if top is _ABSENT:
             layer.live = False
+            _ours.pop(id(layer.wrapper), None)
             entry.layers[method] = _put_on(signal, entry.name, method)
             continue
         ours = _layer_of(top)
