@@ -100,6 +100,28 @@ def test_every_operation_returns_the_same_value_and_runs_the_same_sql(observed):
     assert on["delete_cascade"]["returned"].startswith("(2, {")
     assert on["authenticate"]["returned"] == "<User: alice>"
     assert on["failed_authenticate"]["returned"] == "None"
+    assert on["update_or_create_new"]["returned"] == "(<Author: Upserted>, True)"
+    assert on["update_or_create_existing"]["returned"] == "(<Author: Up>, False)"
+    assert on["select_for_update"]["returned"] == "['Up']"
+    # Inside the test's transaction the outer callback waits for a commit that never comes; the inner one
+    # went with its savepoint.
+    assert on["savepoints_and_on_commit"]["returned"] == "(False, 1, [])"
+
+
+def test_row_locks_and_savepoints_reach_the_database_unchanged(observed):
+    on = steps(observed["on"])
+    savepoint_sql = on["savepoints_and_on_commit"]["sql"]
+    assert [" ".join(s.split()[:-1]) for s in savepoint_sql if "SAVEPOINT" in s] == [
+        "SAVEPOINT",
+        "SAVEPOINT",
+        "ROLLBACK TO SAVEPOINT",
+        "RELEASE SAVEPOINT",
+        "RELEASE SAVEPOINT",
+    ]
+    locked = [s for s in on["select_for_update"]["sql"] if s.startswith("SELECT")]
+    if connection.vendor == "postgresql":
+        assert all(s.endswith("FOR UPDATE") for s in locked), locked
+        assert any(s.endswith("FOR UPDATE") for s in on["update_or_create_existing"]["sql"])
 
 
 def test_deleting_a_model_without_receivers_stays_one_fast_delete(observed):
