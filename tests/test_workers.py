@@ -114,6 +114,11 @@ class Served:
         )
         return {line.split(" ", 1)[0]: line.encode() for line in rows.splitlines() if line}
 
+    def cache_index(self) -> list[str]:
+        """CacheStore's list of request ids, the one key that every worker reads, changes and writes back."""
+        (value,) = [v for k, v in self.stored_values().items() if k.endswith("djdt:request_ids")]
+        return list(pickle.loads(value))  # noqa: S301 - our own Redis, written by djdt
+
     def our_panel(self, request_id: str) -> str:
         """Our panel's entry in the store for one request, as stored (djdt's serialized JSON)."""
         for key, value in self.stored_values().items():
@@ -261,16 +266,32 @@ def saves_in(button: str) -> int:
     return int(match.group(1))
 
 
+#: What djdt's render_panel answers for a request id its store does not list.
+GONE = "available anymore"
+
+
 def test_every_panel_fetched_from_another_worker_shows_its_own_requests_signals(served):
     jobs = run_concurrently(served)
     assert len(jobs) == len(JOBS)
     assert len({job.worker for job in jobs}) > 1, "every request reached the same worker"
+    lost = []
     for job in jobs:
+        expected = ({job.token}, {f"{job.token}-{i}" for i in range(job.n)})
+        # What the store holds for the request, read straight from Redis or PostgreSQL.
+        assert shown(served.our_panel(job.request_id)) == expected, job
         params = {"request_id": job.request_id}
         panel = served.from_another_worker(
             "/__debug__/render_panel/", {**params, "panel_id": PANEL_ID}, recorded_by=job.worker
         )
         content = json.loads(panel.body)["content"]
+        if GONE in content and served.store == "cache":
+            # djdt's CacheStore keeps its index of request ids in one cache key that each request reads,
+            # changes and writes back: two workers writing at once drop one's id. The request's data is
+            # still in Redis (checked above), but djdt no longer finds it. A djdt limitation, not the panel's;
+            # the README says to prefer DatabaseStore with several workers.
+            assert job.request_id not in served.cache_index(), content
+            lost.append(job)
+            continue
         assert shown(content) == ({job.token}, {f"{job.token}-{i}" for i in range(job.n)}), (job, content[:2000])
         assert f"iso.{job.token}" in content
         # What the toolbar asks after an AJAX request (and the History panel's "Switch"): the request's
@@ -289,7 +310,10 @@ def test_every_panel_fetched_from_another_worker_shows_its_own_requests_signals(
         found.replace("-", "")
         for found in re.findall(r'data-request-id="([0-9a-f-]+)"', json.loads(history.body)["content"])
     }
-    assert {job.request_id for job in jobs} <= listed
+    assert {job.request_id for job in jobs if job not in lost} <= listed
+    if lost:
+        print(f"[workers] djdt's CacheStore lost {len(lost)} of {len(jobs)} concurrent requests from its index")
+    assert len(lost) < len(jobs) / 2, "most requests lost: not the index race any more"
 
 
 def test_nothing_sensitive_reaches_the_shared_store(served):
