@@ -160,8 +160,16 @@ _backend_of: dict[str, str] = {}
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     on_postgres = _default_engine().endswith("postgresql")
+    if on_postgres and not config.option.file_or_dir:
+        from django.conf import settings
+
+        suite = tuple(getattr(settings, "POSTGRES_SUITE", ()))
+        if suite:
+            kept = [item for item in items if item.nodeid.startswith(suite)]
+            config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+            items[:] = kept
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if on_postgres or "postgres" in fixtures:
