@@ -276,7 +276,11 @@ def start_redis() -> Redis:
         if _redis_pings(server.socket_path):
             return server
         if process.poll() is not None or time.monotonic() > deadline:
-            log = (directory / "redis.log").read_text(errors="replace")[-2000:] if (directory / "redis.log").exists() else ""
+            log = (
+                (directory / "redis.log").read_text(errors="replace")[-2000:]
+                if (directory / "redis.log").exists()
+                else ""
+            )
             server.stop()
             raise ServiceUnavailable(f"redis-server could not be started:\n{log}")
         time.sleep(0.05)
@@ -320,13 +324,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("no command given")
     try:
         with running(args.database) as env:
-            print(f"PostgreSQL on the socket in {env['DT_SIGNALS_PG_HOST']}; stopped when the command ends.", flush=True)
-            # The command shares our terminal: Ctrl-C reaches it, we wait for it to end, then stop the servers.
-            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-            try:
-                return subprocess.call(command, env={**os.environ, **env})
-            finally:
-                signal.signal(signal.SIGINT, previous)
+            print(
+                f"PostgreSQL on the socket in {env['DT_SIGNALS_PG_HOST']}; stopped when the command ends.", flush=True
+            )
+            # The command shares our terminal: Ctrl-C reaches it directly; a SIGTERM or SIGHUP sent to us is
+            # passed on. Either way we wait for it to end, then stop the servers.
+            child = subprocess.Popen(command, env={**os.environ, **env})
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                signal.signal(signum, lambda signum, frame: child.send_signal(signum))
+            return child.wait()
     except ServiceUnavailable as error:
         print(error, file=sys.stderr)
         return 2

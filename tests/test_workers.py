@@ -110,14 +110,15 @@ class Served:
             finally:
                 client.close()
         rows = self.cluster.psql(
-            "SELECT replace(request_id::text, '-', '') || ' ' || data::text FROM debug_toolbar_historyentry", database=self.database
+            "SELECT replace(request_id::text, '-', '') || ' ' || data::text FROM debug_toolbar_historyentry",
+            database=self.database,
         )
         return {line.split(" ", 1)[0]: line.encode() for line in rows.splitlines() if line}
 
     def cache_index(self) -> list[str]:
         """CacheStore's list of request ids, the one key that every worker reads, changes and writes back."""
         (value,) = [v for k, v in self.stored_values().items() if k.endswith("djdt:request_ids")]
-        return list(pickle.loads(value))  # noqa: S301 - our own Redis, written by djdt
+        return list(pickle.loads(value))  # our own Redis, written by djdt
 
     def our_panel(self, request_id: str) -> str:
         """Our panel's entry in the store for one request, as stored (djdt's serialized JSON)."""
@@ -125,7 +126,7 @@ class Served:
             if request_id not in key:
                 continue
             if self.redis is not None:
-                return str(pickle.loads(value)[PANEL_ID])  # noqa: S301 - our own Redis, written by djdt
+                return str(pickle.loads(value)[PANEL_ID])  # our own Redis, written by djdt
             return str(json.loads(value.decode().split(" ", 1)[1])[PANEL_ID])
         raise AssertionError(f"{request_id} is not in the store")
 

@@ -70,7 +70,9 @@ def observe(request: HttpRequest) -> HttpResponse:
     bare = step("bare_create", lambda: Bare.objects.create(name="b"))
     step("bare_delete", bare.delete)
     step("queryset_delete", lambda: Quiet.objects.filter(pk=quiet.pk).delete())
-    step("update_or_create_new", lambda: Author.objects.update_or_create(name="Upserted", defaults={"name": "Upserted"}))
+    step(
+        "update_or_create_new", lambda: Author.objects.update_or_create(name="Upserted", defaults={"name": "Upserted"})
+    )
     step("update_or_create_existing", lambda: Author.objects.update_or_create(name="Upserted", defaults={"name": "Up"}))
     step("select_for_update", _locked_authors)
     step("savepoints_and_on_commit", _savepoints_and_on_commit)
