@@ -203,7 +203,8 @@ def start_postgres(databases: Sequence[str] = ()) -> Postgres:
             server_log = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             cluster.stop()
             raise ServiceUnavailable(
-                f"PostgreSQL could not be started: `{' '.join(argv)}` failed:\n{result.stdout}{result.stderr}{server_log}"
+                f"PostgreSQL could not be started: `{' '.join(argv)}` failed:\n{result.stdout}{result.stderr}{server_log}\n"
+                "To run the SQLite tests only: pytest -m 'not postgres'."
             )
     for name in databases:
         cluster.create_database(name)
