@@ -132,9 +132,10 @@ class Served:
 
 
 def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop gunicorn and its workers: SIGINT is its quick shutdown (SIGTERM would wait for graceful-timeout)."""
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
+            os.killpg(process.pid, signal.SIGINT)
         try:
             process.wait(20)
         except subprocess.TimeoutExpired:
@@ -143,9 +144,11 @@ def _stop_group(process: subprocess.Popen[bytes]) -> None:
             process.wait(10)
 
 
-@pytest.fixture(params=sorted(STORE_CLASSES))
-def served(request: Any, postgres: services.Postgres, tmp_path: Path) -> Iterator[Served]:
+@pytest.fixture(scope="module", params=sorted(STORE_CLASSES))
+def served(request: Any, postgres: services.Postgres, tmp_path_factory: Any) -> Iterator[Served]:
+    """One server per store for this module's tests (they only add requests to it)."""
     store = request.param
+    tmp_path = tmp_path_factory.mktemp(f"workers_{store}")
     if not hasattr(debug_toolbar.store, STORE_CLASSES[store]):
         pytest.skip(f"django-debug-toolbar {debug_toolbar.VERSION} has no {STORE_CLASSES[store]}")
     with contextlib.ExitStack() as cleanup:
