@@ -44,7 +44,8 @@ def assert_only_escaped(html: str, payloads: list[str]) -> None:
 def test_html_from_every_source_is_escaped_in_the_panel(visit, html_receiver):
     opened = visit("/trust/escape/")
     assert_only_escaped(opened.content, PAYLOADS)
-    # The hostile __str__ of the model too; and the credential's value is masked, so not there at all.
+    # A model's str() text too (the label computes it from the name); the credential's value is masked, so
+    # not there at all.
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in opened.content
     assert "credentialValue()" not in opened.content
     assert "&lt;b&gt;key&lt;/b&gt;" in opened.content
