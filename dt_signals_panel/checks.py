@@ -47,4 +47,28 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
                     id="dt_signals_panel.E004",
                 )
             )
+    errors += _check_strict(ours)
+    return errors
+
+
+def _check_strict(ours: dict[str, Any]) -> list[CheckMessage]:
+    """``STRICT_ALLOW`` holds what ``allow`` takes: strings, (str, str) pairs, callables."""
+    errors: list[CheckMessage] = []
+    for key in ("STRICT", "STRICT_SETUP"):
+        if not isinstance(ours.get(key, False), bool):
+            errors.append(Error(f"DT_SIGNALS_PANEL[{key!r}] must be True or False.", id="dt_signals_panel.E005"))
+    entries = ours.get("STRICT_ALLOW", [])
+    if not isinstance(entries, (list, tuple)):
+        return [*errors, Error("DT_SIGNALS_PANEL['STRICT_ALLOW'] must be a list.", id="dt_signals_panel.E006")]
+    for entry in entries:
+        pair = isinstance(entry, (list, tuple)) and len(entry) == 2 and all(isinstance(x, (str, type)) for x in entry)
+        if not (isinstance(entry, (str, type)) or pair or callable(entry)):
+            errors.append(
+                Error(
+                    f"DT_SIGNALS_PANEL['STRICT_ALLOW'] has the entry {entry!r}, which allows nothing.",
+                    hint="An entry is a string (a model label, a credential key, a receiver's dotted name), "
+                    "a pair of them such as ('shop.Book', 'saved_again'), or a callable taking the finding.",
+                    id="dt_signals_panel.E006",
+                )
+            )
     return errors

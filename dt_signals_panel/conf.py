@@ -34,6 +34,11 @@ DEFAULTS: dict[str, Any] = {
     "SENSITIVE_KEYS": "",
     # The first frame of the user's code for every event except pre_init/post_init.
     "CALL_SITES": True,
+    # Strict mode under Django's test runner (dt_signals_panel.runner): judge every test, and its setUp too.
+    "STRICT": False,
+    "STRICT_SETUP": False,
+    # Findings strict mode allows in every test: the entries the assertions' ``allow`` takes.
+    "STRICT_ALLOW": [],
 }
 
 #: djdt's defaults for the keys we honour, used when ``DEBUG_TOOLBAR_CONFIG`` leaves them out.

@@ -38,7 +38,9 @@ __all__ = [
     "expect_no_credentials_in_clear",
     "expect_no_redundant_saves",
     "expect_signal_count",
+    "expect_signal_snapshot",
     "format_recording",
+    "signals_allow",
 ]
 
 #: One allowlist entry. For redundant saves: a model (class or ``"app.Model"`` label), or a
@@ -242,6 +244,22 @@ def expect_no_credentials_in_clear(*, allow: Allow | Iterable[Allow] = ()) -> Ex
     return Expectation(partial(assert_no_credentials_in_clear, allow=_entries(allow)))
 
 
+def expect_signal_snapshot(name: str | None = None) -> Any:
+    """Record the block (``with`` / ``async with``) and compare what it sent with the test's record in the
+    snapshot file beside the test module (``test_orders.signals.json``); a missing record is written once the
+    test passes, a different one fails with a diff. ``name`` keys a second block of the same test."""
+    from dt_signals_panel.signal_snapshot import SnapshotExpectation
+
+    return SnapshotExpectation(name)
+
+
+def signals_allow(*entries: Allow) -> Callable[[Any], Any]:
+    """Strict mode's allow list for one ``TestCase`` method or class; see ``dt_signals_panel.strict``."""
+    from dt_signals_panel.strict import signals_allow
+
+    return signals_allow(*entries)
+
+
 class SignalAssertionsMixin:
     """For ``unittest.TestCase`` / ``django.test.TestCase``: ``with self.assertSignalCount("post_save", 1):``
     in the manner of ``assertNumQueries``. Each yields the recording, for further checks."""
@@ -254,3 +272,6 @@ class SignalAssertionsMixin:
 
     def assertNoCredentialsInClear(self, allow: Allow | Iterable[Allow] = ()) -> Expectation:
         return expect_no_credentials_in_clear(allow=allow)
+
+    def assertSignalSnapshot(self, name: str | None = None) -> Any:
+        return expect_signal_snapshot(name)
