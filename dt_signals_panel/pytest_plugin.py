@@ -107,13 +107,10 @@ def _is_unittest(item: pytest.Item) -> bool:
 
 
 def _strict_check(item: pytest.Item) -> StrictCheck:
-    from dt_signals_panel.strict import StrictCheck, allow_of, project_allow
+    # (A TestCase method is judged by strict.unittest_hooks, which reads its signals_allow itself.)
+    from dt_signals_panel.strict import StrictCheck, project_allow
 
-    allow = _allow_of(item)
-    cls = getattr(item, "cls", None)
-    if _is_unittest(item) and cls is not None:  # a TestCase method decorated with signals_allow
-        allow += allow_of(cls, item.name)
-    return StrictCheck([*allow, *project_allow()])
+    return StrictCheck([*_allow_of(item), *project_allow()])
 
 
 @pytest.fixture
@@ -156,7 +153,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     settings = item.config.stash[_settings_key]
-    if settings.strict and settings.strict_setup:
+    if settings.strict and settings.strict_setup and not _is_unittest(item):
         check = item.stash[_strict_key] = _strict_check(item)
         check.open()
     return (yield)
@@ -166,7 +163,8 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
 def pytest_fixture_setup(
     fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
 ) -> Generator[None, Any, Any]:
-    check = request.node.stash.get(_strict_key, None) if fixturedef.scope != "function" else None
+    # (request.node is the session or module for such a fixture: the test is the one running.)
+    check = _running[-1].stash.get(_strict_key, None) if _running and fixturedef.scope != "function" else None
     if check is None:
         return (yield)
     # A session, module or class fixture (the test database, setUpTestData) is shared by many tests: it is
@@ -196,8 +194,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         elif settings.strict and _is_unittest(item):
             from dt_signals_panel.strict import unittest_hooks
 
-            # unittest runs setUp, the test and tearDown in one call: judge the test method alone.
-            stack.enter_context(unittest_hooks(setup=False, extra_allow=lambda: _allow_of(item)))
+            # unittest runs setUp, the test and tearDown in one call: judge the test method (and setUp if asked).
+            stack.enter_context(unittest_hooks(setup=settings.strict_setup, extra_allow=lambda: _allow_of(item)))
         elif settings.strict:
             check = item.stash[_strict_key] = stack.enter_context(_strict_check(item))
         if snapshot is not None:
