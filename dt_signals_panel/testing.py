@@ -25,6 +25,7 @@ from django.utils.translation import ngettext
 from dt_signals_panel import events
 from dt_signals_panel.findings import site_text
 from dt_signals_panel.recorder import Recording, capture
+from dt_signals_panel.signal_snapshot import SnapshotExpectation
 from dt_signals_panel.signals import INIT_SIGNALS
 from dt_signals_panel.text import event_arguments, format_recording
 
@@ -244,12 +245,10 @@ def expect_no_credentials_in_clear(*, allow: Allow | Iterable[Allow] = ()) -> Ex
     return Expectation(partial(assert_no_credentials_in_clear, allow=_entries(allow)))
 
 
-def expect_signal_snapshot(name: str | None = None) -> Any:
+def expect_signal_snapshot(name: str | None = None) -> SnapshotExpectation:
     """Record the block (``with`` / ``async with``) and compare what it sent with the test's record in the
     snapshot file beside the test module (``test_orders.signals.json``); a missing record is written once the
     test passes, a different one fails with a diff. ``name`` keys a second block of the same test."""
-    from dt_signals_panel.signal_snapshot import SnapshotExpectation
-
     return SnapshotExpectation(name)
 
 
@@ -273,5 +272,5 @@ class SignalAssertionsMixin:
     def assertNoCredentialsInClear(self, allow: Allow | Iterable[Allow] = ()) -> Expectation:
         return expect_no_credentials_in_clear(allow=allow)
 
-    def assertSignalSnapshot(self, name: str | None = None) -> Any:
+    def assertSignalSnapshot(self, name: str | None = None) -> SnapshotExpectation:
         return expect_signal_snapshot(name)
