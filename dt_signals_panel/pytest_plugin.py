@@ -80,15 +80,18 @@ def pytest_configure(config: pytest.Config) -> None:
         snapshot_update=bool(config.getoption("signals_snapshot_update")),
     )
     config.stash[_settings_key] = settings
+    if settings.strict and settings.strict_setup:
+        config.pluginmanager.register(_StrictSetup(), "dt_signals_panel_strict_setup")
     from dt_signals_panel import signal_snapshot  # the standard library only
 
     signal_snapshot.configure(update=settings.snapshot_update, root=config.rootpath, provider=_current_ref)
 
 
 def _current_ref() -> TestRef | None:
-    if not _running:
-        return None
-    item = _running[-1]
+    return _ref_of(_running[-1]) if _running else None
+
+
+def _ref_of(item: pytest.Item) -> TestRef:
     ref = item.stash.get(_ref_key, None)
     if ref is None:
         from dt_signals_panel.signal_snapshot import TestRef
@@ -133,50 +136,51 @@ def signal_snapshot(request: pytest.FixtureRequest) -> Iterator[Recording]:
     diff (``--signals-snapshot-update`` rewrites it)."""
     from dt_signals_panel.recorder import capture
 
-    ref = _current_ref()
-    assert ref is not None
     opened = capture()
-    request.node.stash[_snapshot_key] = (opened, ref.key_for(None))
+    request.node.stash[_snapshot_key] = (opened, _ref_of(request.node).key_for(None))
     yield opened.recording
     del request.node.stash[_snapshot_key]
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, Any, Any]:
-    _running.append(item)
-    try:
+class _StrictSetup:
+    """Registered only with ``--signals-strict-setup``: a test's own fixtures are judged with its body."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        if not _is_unittest(item):  # unittest's setUp is judged by strict.unittest_hooks
+            check = item.stash[_strict_key] = _strict_check(item)
+            check.open()
+            _running.append(item)
+            try:
+                return (yield)
+            finally:
+                _running.remove(item)
         return (yield)
-    finally:
-        _running.remove(item)
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+    ) -> Generator[None, Any, Any]:
+        # (request.node is the session or module for such a fixture: the test is the one being set up.)
+        check = _running[-1].stash.get(_strict_key, None) if _running and fixturedef.scope != "function" else None
+        if check is None:
+            return (yield)
+        # A session, module or class fixture (the test database, setUpTestData) is shared by many tests: it is
+        # no test's own set-up, so strict mode does not record it even when judging set-up.
+        from dt_signals_panel.wrappers import open_recordings
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
-    settings = item.config.stash[_settings_key]
-    if settings.strict and settings.strict_setup and not _is_unittest(item):
-        check = item.stash[_strict_key] = _strict_check(item)
-        check.open()
-    return (yield)
+        recording = check.recording
+        token = open_recordings.set(tuple(r for r in open_recordings.get() if r is not recording))
+        try:
+            return (yield)
+        finally:
+            open_recordings.reset(token)
 
-
-@pytest.hookimpl(wrapper=True)
-def pytest_fixture_setup(
-    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
-) -> Generator[None, Any, Any]:
-    # (request.node is the session or module for such a fixture: the test is the one running.)
-    check = _running[-1].stash.get(_strict_key, None) if _running and fixturedef.scope != "function" else None
-    if check is None:
-        return (yield)
-    # A session, module or class fixture (the test database, setUpTestData) is shared by many tests: it is
-    # no test's own set-up, so strict mode does not record it even when judging set-up.
-    from dt_signals_panel.wrappers import open_recordings
-
-    recording = check.recording
-    token = open_recordings.set(tuple(r for r in open_recordings.get() if r is not recording))
-    try:
-        return (yield)
-    finally:
-        open_recordings.reset(token)
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        check = item.stash.get(_strict_key, None)
+        if check is not None:  # set-up failed before the test could close it
+            check.close()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -186,8 +190,23 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     opened = item.stash.get(_capture_key, None)
     snapshot = item.stash.get(_snapshot_key, None)
     check = item.stash.get(_strict_key, None)
-    if opened is None and snapshot is None and check is None and not settings.strict:
-        return (yield)
+    _running.append(item)  # for expect_signal_snapshot()
+    try:
+        if opened is None and snapshot is None and check is None and not settings.strict:
+            return (yield)
+        return (yield from _judged_call(item, settings, opened, snapshot, check))
+    finally:
+        _running.remove(item)
+
+
+def _judged_call(
+    item: pytest.Item,
+    settings: _Settings,
+    opened: capture | None,
+    snapshot: tuple[capture, str] | None,
+    check: StrictCheck | None,
+) -> Generator[None, None, None]:
+    __tracebackhide__ = True
     with ExitStack() as stack:
         if check is not None:  # opened at set-up
             stack.callback(check.close)
@@ -229,23 +248,20 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
-    check = item.stash.get(_strict_key, None)
-    if check is not None:  # set-up failed before the test could close it
-        check.close()
-    result = yield
-    ref = item.stash.get(_ref_key, None)
-    # Snapshots are written once every phase passed: a failing test never rewrites its record.
-    if ref is not None and not item.stash.get(_failed_key, False):
-        ref.flush()
-    return result
-
-
-@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report: pytest.TestReport = yield
     if report.failed:
         item.stash[_failed_key] = True
+    if call.when == "teardown":
+        ref = item.stash.get(_ref_key, None)
+        # Snapshots are written once every phase passed: a failing test never rewrites its record.
+        if ref is not None and not item.stash.get(_failed_key, False):
+            try:
+                ref.flush()
+            except Exception as problem:  # a file made unreadable since the test read it
+                report.outcome = "failed"
+                report.longrepr = str(problem)
+        return report
     if call.when != "call" or not report.failed:
         return report
     error = call.excinfo.value if call.excinfo is not None else None
