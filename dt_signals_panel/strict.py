@@ -247,6 +247,10 @@ class SignalsFailure(AssertionError):
         self.text = text
         self.recording = recording
 
+    def __reduce__(self) -> tuple[type[SignalsFailure], tuple[str]]:
+        # Django's parallel runner pickles a failure back to the main process: the text, table included.
+        return SignalsFailure, (str(self),)
+
     def __str__(self) -> str:
         if self.recording is None:
             return self.text
