@@ -4,6 +4,7 @@ subprocesses, as a user runs them: the option, the ini key, the setting, the all
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import shutil
 import subprocess
@@ -16,7 +17,8 @@ from django.test import override_settings
 
 from dt_signals_panel.checks import check_settings
 from dt_signals_panel.recorder import capture
-from dt_signals_panel.strict import judge, receiver_errors
+from dt_signals_panel.strict import SignalsFailure, judge, receiver_errors
+from tests.testapp.models import Author
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = Path(__file__).resolve().parent / "strict_project"
@@ -219,3 +221,14 @@ def test_the_system_check_validates_the_strict_settings():
         assert [e.id for e in check_settings()] == ["dt_signals_panel.E006"]
     with override_settings(DT_SIGNALS_PANEL={"STRICT": True, "STRICT_SETUP": False, "STRICT_ALLOW": [["a", "b"]]}):
         assert check_settings() == []
+
+
+@pytest.mark.django_db
+def test_a_strict_failure_pickles_with_its_table_for_djangos_parallel_runner():
+    with capture() as recording:
+        Author.objects.create(name="Pickled")
+    failure = SignalsFailure("strict signals: 1 finding in this test", recording)
+    copy = pickle.loads(pickle.dumps(failure))
+    assert str(copy) == str(failure)
+    assert "Signals sent (dt_signals_panel)" in str(copy)
+    assert "post_save (1)" in str(copy)
