@@ -3,6 +3,10 @@
 ``make matrix`` runs every leg whose Python is on this machine; a leg whose interpreter is missing is skipped
 with a note, so a laptop with only one Python still runs what it can. The legs mirror what each release
 supports: Django 6.x needs Python 3.12+, django-debug-toolbar 6.3 stops at Django 6.0, 7.1 adds Django 6.1.
+
+Every ``tests`` leg runs the suite as ``make test``'s first run does (SQLite, and the multi-worker tests on a
+throwaway PostgreSQL and Redis against that leg's djdt stores). The ``postgres`` legs then run the
+database-facing tests again with PostgreSQL as the default database (tests/settings_postgres.py).
 """
 
 from __future__ import annotations
@@ -26,16 +30,18 @@ LEGS = [
 ]
 
 
+#: Legs that also run with PostgreSQL as the default database.
+POSTGRES_LEGS = [
+    ("3.11", "5.2", "8.0"),
+    ("3.13", "6.1", "8.0"),
+]
+
+
 def _leg_id(python: str, django: str, djdt: str) -> str:
     return f"py{python}-dj{django}-djdt{djdt}"
 
 
-@nox.session(name="tests")
-@nox.parametrize(
-    "python,django,djdt",
-    [nox.param(*leg, id=_leg_id(*leg)) for leg in LEGS],
-)
-def tests(session: nox.Session, django: str, djdt: str) -> None:
+def _install(session: nox.Session, django: str, djdt: str) -> None:
     session.install("--quiet", "--upgrade", "pip")
     session.install(
         "--quiet",
@@ -54,4 +60,23 @@ def tests(session: nox.Session, django: str, djdt: str) -> None:
         "import django, debug_toolbar, sys; "
         "print('leg:', sys.version.split()[0], 'Django', django.__version__, 'djdt', debug_toolbar.VERSION)",
     )
+
+
+@nox.session(name="tests")
+@nox.parametrize(
+    "python,django,djdt",
+    [nox.param(*leg, id=_leg_id(*leg)) for leg in LEGS],
+)
+def tests(session: nox.Session, django: str, djdt: str) -> None:
+    _install(session, django, djdt)
     session.run("python", "-m", "pytest", "-m", "not browser", "-q", *session.posargs)
+
+
+@nox.session(name="postgres")
+@nox.parametrize(
+    "python,django,djdt",
+    [nox.param(*leg, id=_leg_id(*leg)) for leg in POSTGRES_LEGS],
+)
+def postgres(session: nox.Session, django: str, djdt: str) -> None:
+    _install(session, django, djdt)
+    session.run("python", "-m", "pytest", "-m", "not browser", "-q", "--ds=tests.settings_postgres", *session.posargs)

@@ -333,13 +333,14 @@ def table(rows: list[Row], size: Sizes, quick: bool) -> str:
         lines.append(f"| {scenario} | {row.a} | {row.b} | {value(row)} | {target(row)} | {verdict} |")
     import debug_toolbar
     import django
+    from django.db import connection
 
     lines.append("")
     lines.append(
         f"Medians of {size.reps} interleaved rounds ({2 * size.reps + 1} for scenario 1, with the ratios the "
         f"median of each round's ratio; {size.reps} fresh pairs of processes, 3 requests each, for scenario 3, "
         f"{max(size.reps // 2, 1) if not quick else size.reps} for scenario 4); Python {platform.python_version()}, "
-        f"Django {django.__version__}, django-debug-toolbar {debug_toolbar.VERSION}, SQLite, "
+        f"Django {django.__version__}, django-debug-toolbar {debug_toolbar.VERSION}, {connection.display_name}, "
         f"{os.cpu_count()} CPUs ({platform.machine()})."
     )
     return "\n".join(lines)

@@ -1,5 +1,9 @@
 """Settings for the benchmark: the demo's shop models on a temporary SQLite file, the real toolbar middleware.
 
+``DT_BENCH_DB_BACKEND=postgres`` (``make bench DB=postgres``) puts the databases in the PostgreSQL cluster at
+``DT_SIGNALS_PG_HOST``/``DT_SIGNALS_PG_PORT`` instead (databases ``bench`` and ``bench_archive``, which every
+process of the run shares; the Makefile starts a throwaway cluster for it with ``python -m tests.services``).
+
 ``DT_BENCH_VARIANT=absent`` leaves ``dt_signals_panel`` out of everything (apps and panels), for the "package
 absent" side of the not-recording comparison; it runs in its own process, so nothing of ours is ever imported.
 """
@@ -53,6 +57,18 @@ DATABASES = {
     },
     "archive": {"ENGINE": "django.db.backends.sqlite3", "NAME": DB_DIR / f"bench_archive_{os.getpid()}.sqlite3"},
 }
+BACKEND = os.environ.get("DT_BENCH_DB_BACKEND", "sqlite")
+if BACKEND == "postgres":
+    DATABASES = {
+        alias: {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": name,
+            "USER": "postgres",
+            "HOST": os.environ["DT_SIGNALS_PG_HOST"],
+            "PORT": os.environ.get("DT_SIGNALS_PG_PORT", "5432"),
+        }
+        for alias, name in (("default", "bench"), ("archive", "bench_archive"))
+    }
 DATABASE_ROUTERS = ["shop.routers.ArchiveRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

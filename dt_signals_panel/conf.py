@@ -28,7 +28,7 @@ DEFAULTS: dict[str, Any] = {
     # exact and the panel says how many were dropped.
     "MAX_EVENTS": 1000,
     # Events shown row by row per signal, with label, arguments and stack; the others are summed up by call
-    # site. Only these pay for ``str(instance)`` and a stack trace, and they keep the panel light.
+    # site. Only these pay for an instance label and a stack trace, and they keep the panel light.
     "SHOWN_PER_SIGNAL": 100,
     # Extra regex (searched, case-insensitive) for argument names whose values are never shown.
     "SENSITIVE_KEYS": "",

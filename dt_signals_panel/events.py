@@ -2,23 +2,25 @@
 
 Everything here runs at send time, inside the user's request, so it must never raise, never query and never
 keep a reference to a model instance, request or user: djdt serialises stats to JSON and may render them
-later, in another request, on the event loop.
+later, in another request, on the event loop. And it never runs the application's code (see ``safe.py``):
+no ``__str__`` of the application, no lazy object evaluated, no property or ``__getattr__``.
 """
 
 from __future__ import annotations
 
+import itertools
 import linecache
 import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from types import FrameType
+import sys
+from types import CodeType, FrameType
 from typing import Any
 
-from django.db import connections
+from django.apps import AppConfig
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.utils.functional import LazyObject, Promise, empty
 
-from dt_signals_panel import snapshots
+from dt_signals_panel import labels, safe, snapshots
 from dt_signals_panel.conf import Config
 
 #: What ``django.contrib.auth`` puts in place of a credential its own rule matches.
@@ -27,51 +29,10 @@ DJANGO_MASK = "********************"
 DJANGO_CREDENTIAL_RULE = re.compile("api|token|key|secret|password|signature", re.IGNORECASE)
 #: The sender ``authenticate()`` and ``aauthenticate()`` use; any other sender bypassed Django's masking.
 AUTH_SENDER = "django.contrib.auth"
-MASK = "••••••••"
+MASK = labels.MASK
 MAX_TEXT = 200
 MAX_ITEMS = 20
 MAX_DEPTH = 3
-
-
-class QueryRefused(Exception):
-    """Raised into a ``__str__`` that tries to query while we label its instance."""
-
-
-_ABSENT = object()
-
-
-@contextmanager
-def no_queries() -> Iterator[list[bool]]:
-    """Refuse every query on every connection of this context while a label is computed.
-
-    Refused at ``cursor()``, before anything is logged or a connection opened: refusing later (an
-    ``execute_wrapper``) still lets Django's debug cursor, djdt's SQL panel and ``assertNumQueries`` count
-    the query, so the panel would change what a request appears to run. The list it yields gets ``True``
-    appended when a query was refused, even if the caller swallowed the error."""
-    refused: list[bool] = []
-
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        refused.append(True)
-        raise QueryRefused
-
-    patched: list[tuple[Any, str, Any]] = []
-    try:
-        for alias in connections:
-            try:
-                connection = connections[alias]
-            except Exception:  # a backend that cannot even be loaded cannot be queried either
-                continue
-            for method in ("cursor", "chunked_cursor"):
-                # Whatever is there now (Django's method, or djdt's SQL panel wrapper) comes back after.
-                patched.append((connection, method, connection.__dict__.get(method, _ABSENT)))
-                setattr(connection, method, refuse)
-        yield refused
-    finally:
-        for connection, method, saved in reversed(patched):
-            if saved is _ABSENT:
-                connection.__dict__.pop(method, None)
-            else:
-                setattr(connection, method, saved)
 
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
@@ -79,26 +40,30 @@ def clip(text: str, limit: int = MAX_TEXT) -> str:
 
 
 def sender_label(sender: Any) -> str:
+    """A model's label, a string sender as is, a class's dotted name, an app config's label; else the
+    sender's class. Read without asking the sender anything (it may be lazy, or have a ``__getattr__``)."""
     try:
         return _sender_label(sender)
-    except Exception:  # a sender whose attributes raise: name its type, never fail the send
-        return clip(f"{type(sender).__module__}.{type(sender).__qualname__}")
+    except Exception:  # a sender we cannot read statically: name its type, never fail the send
+        return clip(safe.class_name(type(sender)))
 
 
 def _sender_label(sender: Any) -> str:
-    meta = getattr(sender, "_meta", None)
-    if isinstance(sender, type) and meta is not None:
-        return str(meta.label)
-    if isinstance(sender, str):
+    kind = type(sender)
+    if kind is str:
         return clip(sender)
     if sender is None:
         return "None"
-    if isinstance(sender, type):
-        return f"{sender.__module__}.{sender.__qualname__}"
-    label = getattr(sender, "label", None)  # an AppConfig, for the migrate signals
-    if isinstance(label, str):
-        return label
-    return clip(f"{type(sender).__module__}.{type(sender).__qualname__}")
+    bases = safe.mro(kind)
+    if type in bases:  # a class: a model's label, else its dotted name
+        if Model in safe.mro(sender):
+            return str(sender._meta.label)
+        return clip(safe.class_name(sender))
+    if AppConfig in bases:  # the migrate signals
+        label = (safe.instance_dict(sender) or {}).get("label")
+        if type(label) is str:
+            return label
+    return clip(safe.class_name(kind))
 
 
 def is_toolbar_label(label: str) -> bool:
@@ -106,105 +71,99 @@ def is_toolbar_label(label: str) -> bool:
     return label.startswith("debug_toolbar.")
 
 
-def str_with_note(obj: Any, limit: int = 120) -> tuple[str | None, str | None]:
-    """``str(obj)`` bounded to ``limit``, and a note when it could not be had as is. Never raises, never
-    lets a query through: a ``__str__`` that raises, recurses, queries or returns megabytes gives a note."""
-    refused: list[bool] = []
-    try:
-        with no_queries() as refused:
-            text = str(obj)
-    except RecursionError:
-        return None, "str() recursed without end"
-    except Exception as error:
-        if refused:
-            return None, "str() queried the database; not run"
-        return None, f"str() raised {_type_name(error)}"
-    if refused:  # the query was refused but __str__ swallowed the error and made up a text
-        return None, "str() queried the database; not run"
-    if len(text) > limit:
-        return clip(text, limit), f"str() returned {len(text)} characters; clipped"
-    return text, None
-
-
-def safe_str(obj: Any) -> str | None:
-    """``str(obj)`` when it costs no query and does not fail; ``None`` otherwise."""
-    text, note = str_with_note(obj)
-    return text if note is None or text is not None else None
-
-
 def _type_name(obj: Any) -> str:
-    return clip(type(obj).__qualname__, 60)
+    return clip(safe.short_class_name(type(obj)), 60)
 
 
-def instance_label(instance: Model) -> str:
-    meta = instance._meta
-    try:
-        pk = instance.pk
-    except Exception:
-        pk = None
-    head = f"{meta.label} #{clip(str(pk), 40)}" if pk is not None else f"{meta.label} (unsaved)"
-    text, note = str_with_note(instance)
-    if text:
-        head = f"{head} “{text}”"
-    return f"{head} [{note}]" if note else head
+def instance_label(instance: Model, config: Config) -> str:
+    """``app_label.Model #pk “text”``: see :mod:`dt_signals_panel.labels` (never runs ``__str__``)."""
+    return labels.instance_label(instance, config)
 
 
 def row_key(instance: Model) -> dict[str, Any] | None:
-    """The row a save or delete touches, as the redundant-save finding keys it."""
-    try:
-        pk = instance.pk
-    except Exception:
-        return None
+    """The row a save or delete touches, as the redundant-save finding keys it (pk from ``__dict__``)."""
+    cls = type(instance)
+    pk = labels.pk_value(cls, safe.instance_dict(instance) or {})
     if pk is None:
         return None
-    concrete = instance._meta.concrete_model or type(instance)
-    return {"model": concrete._meta.label, "pk": clip(str(pk), 40)}
+    text = safe.safe_text(pk)
+    concrete = cls._meta.concrete_model or cls
+    return {"model": concrete._meta.label, "pk": clip(text if text is not None else safe.object_name(pk), 40)}
+
+
+#: What an argument that is still lazy is shown as: looking at it would evaluate it.
+LAZY_OBJECT = "<lazy object, not evaluated>"
+LAZY_VALUE = "<lazy value, not evaluated>"
 
 
 def describe(value: Any, config: Config, depth: int = 0) -> Any:
-    """A bounded, JSON-native picture of any argument value. Never evaluates a queryset, never raises."""
+    """A bounded, JSON-native picture of any argument value. Runs none of the value's code: no ``str()`` but
+    of a few exact types (:func:`safe.safe_text`), no lazy object evaluated, no queryset evaluated, no
+    container's overridden methods. Never raises."""
     try:
         return _describe(value, config, depth)
-    except Exception as error:  # a container or object that misbehaves while we look at it
-        return f"<{_type_name(value)}> [could not be described: {_type_name(error)}]"
+    except Exception as error:  # a container that changed size while we read it, a recursion limit
+        return f"<{safe.short_class_name(type(value))}> [could not be described: {_type_name(error)}]"
 
 
 def _describe(value: Any, config: Config, depth: int) -> Any:
-    if value is None or isinstance(value, (bool, int, float)):
+    kind = type(value)
+    if kind in safe.PLAIN:
         return value
-    if isinstance(value, str):
+    if kind is str:
         return clip(value)
-    if isinstance(value, Model):
-        return instance_label(value)
-    if isinstance(value, type) and hasattr(value, "_meta"):
+    bases = safe.mro(kind)
+    if LazyObject in bases:
+        wrapped = (safe.instance_dict(value) or {}).get("_wrapped", empty)
+        if wrapped is empty or wrapped is None:
+            return LAZY_OBJECT
+        return describe(wrapped, config, depth + 1) if depth < MAX_DEPTH else LAZY_OBJECT
+    if Promise in bases:
+        return LAZY_VALUE
+    if Model in bases:
+        return instance_label(value, config)
+    if type in bases:
         return sender_label(value)
-    if isinstance(value, QuerySet):
-        return f"QuerySet of {value.model._meta.label}"
-    if isinstance(value, HttpRequest):
+    if QuerySet in bases:
+        model = (safe.instance_dict(value) or {}).get("model")
+        return f"QuerySet of {sender_label(model)}"
+    if HttpRequest in bases:
         return request_label(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return f"<{len(value)} bytes>"
-    if depth >= MAX_DEPTH:
-        return f"<{type(value).__name__}>"
-    if isinstance(value, Mapping):
-        return describe_mapping(value, config, depth)
-    if isinstance(value, (set, frozenset)):
-        items = sorted((describe(v, config, depth + 1) for v in list(value)[:MAX_ITEMS]), key=str)
-        return items + ([f"… {len(value) - MAX_ITEMS} more"] if len(value) > MAX_ITEMS else [])
-    if isinstance(value, (list, tuple)):
-        items = [describe(v, config, depth + 1) for v in value[:MAX_ITEMS]]
-        return items + ([f"… {len(value) - MAX_ITEMS} more"] if len(value) > MAX_ITEMS else [])
-    text, note = str_with_note(value)
-    if note is None and text is not None:
+    length = safe.bytes_length(value)
+    if length is not None:
+        return f"<{length} bytes>"
+    text = safe.safe_text(value)
+    if text is not None:
         return clip(text)
-    return f"{clip(text) if text else f'<{_type_name(value)}>'} [{note}]"
+    if depth >= MAX_DEPTH:
+        return f"<{safe.short_class_name(kind)}>"
+    if dict in bases:
+        return describe_mapping(value, config, depth)
+    items = _builtin_items(value, bases)
+    if items is None:
+        return safe.object_name(value)
+    total, first = items
+    described = [describe(v, config, depth + 1) for v in first]
+    if set in bases or frozenset in bases:
+        described.sort(key=str)
+    return described + ([f"… {total - MAX_ITEMS} more"] if total > MAX_ITEMS else [])
 
 
-def describe_mapping(value: Mapping[Any, Any], config: Config, depth: int) -> dict[str, Any]:
+def _builtin_items(value: Any, bases: tuple[type, ...], limit: int = MAX_ITEMS) -> tuple[int, list[Any]] | None:
+    """The length and first ``limit`` items of a list, tuple, set or frozenset (or a subclass), read through
+    the builtin's own methods: a subclass's ``__iter__``, ``__len__`` or ``__getitem__`` is never called."""
+    for base in (list, tuple, set, frozenset):
+        if base in bases:
+            return base.__len__(value), list(itertools.islice(base.__iter__(value), limit))
+    return None
+
+
+def describe_mapping(value: dict[Any, Any], config: Config, depth: int) -> dict[str, Any]:
     result: dict[str, Any] = {}
-    for i, (key, item) in enumerate(value.items()):
+    total = dict.__len__(value)
+    for i, (key, item) in enumerate(dict.items(value)):
         if i >= MAX_ITEMS:
-            result["…"] = f"{len(value) - MAX_ITEMS} more"
+            result["…"] = f"{total - MAX_ITEMS} more"
             break
         name = key_name(key)
         result[name] = MASK if config.sensitive.search(name) else describe(item, config, depth + 1)
@@ -212,30 +171,36 @@ def describe_mapping(value: Mapping[Any, Any], config: Config, depth: int) -> di
 
 
 def key_name(key: Any) -> str:
-    """A dict key as text; a key whose ``str()`` fails is named by its type."""
-    if isinstance(key, str):
-        return clip(key, 60)
-    text, note = str_with_note(key, 60)
-    return text if note is None and text is not None else f"<{_type_name(key)}>"
+    """A dict key as text; a key that is no plain value is named by its class."""
+    text = safe.safe_text(key)
+    if text is not None:
+        return clip(text, 60)
+    bases = safe.mro(type(key))
+    if LazyObject in bases or Promise in bases:
+        return "<lazy>"
+    return f"<{clip(safe.short_class_name(type(key)), 58)}>"
 
 
 def request_label(request: Any) -> str:
-    """Method and path only: the query string and body may carry the very secrets we mask."""
-    try:
-        return clip(f"{request.method} {request.path}")
-    except Exception:
-        return "<request>"
+    """Method and path only: the query string and body may carry the very secrets we mask. Read from the
+    request's ``__dict__``, where Django's handlers put them."""
+    own = safe.instance_dict(request) or {}
+    method, path = own.get("method"), own.get("path")
+    if type(method) is str and type(path) is str:
+        return clip(f"{method} {path}")
+    return "<request>"
 
 
 def credential_report(credentials: Any, sender: Any, config: Config) -> list[dict[str, Any]]:
     """One row per credential key: its status and a value safe to show."""
-    if not isinstance(credentials, Mapping):
-        return [{"key": "(credentials)", "status": "not_a_dict", "value": f"<{type(credentials).__name__}>"}]
+    if not safe.is_a(credentials, dict):
+        shown = f"<{safe.short_class_name(type(credentials))}>"
+        return [{"key": "(credentials)", "status": "not_a_dict", "value": shown}]
     through_django = sender == AUTH_SENDER
     rows = []
-    for key, value in list(credentials.items())[:MAX_ITEMS]:
+    for key, value in itertools.islice(dict.items(credentials), MAX_ITEMS):
         name = key_name(key)
-        if value == DJANGO_MASK and DJANGO_CREDENTIAL_RULE.search(name):
+        if type(value) is str and value == DJANGO_MASK and DJANGO_CREDENTIAL_RULE.search(name):
             status, shown = "masked_by_django", DJANGO_MASK
         elif config.sensitive.search(name):
             status, shown = "sensitive_in_clear", MASK
@@ -259,19 +224,28 @@ def build(name: str, sender: str, named: dict[str, Any], config: Config, *, deta
         return fallback
 
 
+def _names(value: Any, config: Config) -> list[Any] | None:
+    """``update_fields``/``pk_set`` sorted in full, so the same set always reads the same; ``None`` when it
+    is no builtin collection."""
+    items = _builtin_items(value, safe.mro(type(value)), limit=sys.maxsize)
+    if items is None:
+        return None
+    return sorted((describe(v, config, 1) for v in items[1]), key=str)
+
+
 def _build(name: str, sender: str, named: dict[str, Any], config: Config) -> dict[str, Any]:
     arguments: dict[str, Any] = {}
     event: dict[str, Any] = {"signal": name, "sender": sender, "args": arguments}
     for key, value in named.items():
+        shown = _names(value, config) if key in ("update_fields", "pk_set") else None
         if key == "credentials":
             event["credentials"] = credential_report(value, sender, config)
-        elif key in ("update_fields", "pk_set") and isinstance(value, (set, frozenset, list, tuple)):
-            # Sorted in full so the same set always reads the same; only the first MAX_ITEMS are kept.
-            shown = sorted((describe(v, config, 1) for v in value), key=str)
+        elif shown is not None:
+            # Only the first MAX_ITEMS are kept.
             extra = [f"… {len(shown) - MAX_ITEMS} more"] if len(shown) > MAX_ITEMS else []
             arguments[key] = shown[:MAX_ITEMS] + extra
-        elif key == "instance" and isinstance(value, Model):
-            arguments[key] = instance_label(value)
+        elif key == "instance" and safe.is_a(value, Model):
+            arguments[key] = instance_label(value, config)
             row = row_key(value)
             if row is not None:
                 event["row"] = row
@@ -288,20 +262,26 @@ def _build(name: str, sender: str, named: dict[str, Any], config: Config) -> dic
 
 def _build_light(name: str, sender: str, named: dict[str, Any], config: Config) -> dict[str, Any]:
     """An event that will not be shown row by row: what the findings, the call-site summary and the receiver
-    times read, nothing that calls ``str()`` on a user's object."""
-    instance = named.get("instance")
+    times read, no label and no argument text."""
+    instance: Any = named.get("instance")
     arguments: dict[str, Any] = {}
     event: dict[str, Any] = {"signal": name, "sender": sender, "args": arguments, "light": True}
     if "raw" in named:
-        arguments["raw"] = bool(named["raw"])
+        arguments["raw"] = named["raw"] if type(named["raw"]) is bool else None
     if "using" in named:
-        arguments["using"] = named["using"] if isinstance(named["using"], str) else None
+        arguments["using"] = named["using"] if type(named["using"]) is str else None
     if "update_fields" in named:
         fields = named["update_fields"]
-        arguments["update_fields"] = None if fields is None else sorted(str(f) for f in fields)
+        if fields is None:
+            arguments["update_fields"] = None
+        else:
+            names = _names(fields, config)
+            if names is None:
+                raise TypeError("update_fields is no collection")
+            arguments["update_fields"] = names
     if "credentials" in named:  # rare, and the credentials finding must see every one
         event["credentials"] = credential_report(named["credentials"], sender, config)
-    if isinstance(instance, Model):
+    if safe.is_a(instance, Model):
         row = row_key(instance)
         if row is not None:
             row["using"] = arguments.get("using")
@@ -323,31 +303,42 @@ def init_example(name: str, named: dict[str, Any], config: Config) -> dict[str, 
     """The first pre_init/post_init of a model, summarised: raw column values (password hashes among them)
     are counted, never shown."""
     if name == "pre_init":
-        args = named.get("args") or ()
-        kwargs = named.get("kwargs") or {}
+        args = named.get("args")
+        kwargs: Any = named.get("kwargs")
+        count = len(args) if type(args) is tuple else 0
         return {
-            "args": f"{len(args)} positional value{'s' if len(args) != 1 else ''}",
-            "kwargs": describe_mapping(kwargs, config, 1) if isinstance(kwargs, Mapping) else {},
+            "args": f"{count} positional value{'s' if count != 1 else ''}",
+            "kwargs": describe_mapping(kwargs, config, 1) if safe.is_a(kwargs, dict) else {},
         }
     return {}
 
 
 def receiver_name(receiver: Any) -> tuple[str, str]:
-    """``module.qualname`` and ``file:line`` of a receiver, looking through decorators and partials."""
+    """``module.qualname`` and ``file:line`` of a receiver, looking through decorators and partials. Read
+    through :func:`safe.static_attr`: a receiver's properties and ``__getattr__`` never run."""
     func = receiver
     for _ in range(10):
-        inner = getattr(func, "__wrapped__", None) or getattr(func, "func", None)
+        # ``is None``, never ``or``: truth-testing a receiver may run its ``__bool__`` or ``__len__``.
+        inner = safe.static_attr(func, "__wrapped__")
         if inner is None:
+            inner = safe.static_attr(func, "func")
+        if inner is None or not callable(inner):
             break
         func = inner
-    func = getattr(func, "__func__", func)
-    module = getattr(func, "__module__", None) or type(func).__module__
-    qualname = getattr(func, "__qualname__", None) or type(func).__qualname__
-    code = getattr(func, "__code__", None)
+    method_func = safe.static_attr(func, "__func__")
+    if method_func is not None:
+        func = method_func
+    module = safe.static_attr(func, "__module__")
+    qualname = safe.static_attr(func, "__qualname__")
+    if type(module) is not str or type(qualname) is not str:
+        module, qualname = safe.class_name(type(func)).rpartition(".")[::2]
+    code = safe.static_attr(func, "__code__")
     if code is None and callable(func):  # an instance with __call__
-        code = getattr(type(func).__call__, "__code__", None)
-    where = f"{code.co_filename}:{code.co_firstlineno}" if code is not None else ""
-    return clip(f"{module}.{qualname}"), where
+        code = safe.static_attr(safe.class_attr(type(func), "__call__"), "__code__")
+    where = ""
+    if type(code) is CodeType:
+        where = f"{code.co_filename}:{code.co_firstlineno}"
+    return clip(f"{module}.{qualname}" if module else qualname), where
 
 
 def describe_receivers(responses: list[Any], timings: list[Any]) -> list[dict[str, Any]]:
@@ -363,15 +354,37 @@ def describe_receivers(responses: list[Any], timings: list[Any]) -> list[dict[st
         row: dict[str, Any] = {"name": name, "where": where}
         if id(receiver) in spent:
             row["ms"] = round(spent[id(receiver)] * 1000, 3)
-        if isinstance(response, BaseException):
+        if safe.is_a(response, BaseException):  # a receiver's return value: never ask its __class__
             row["error"] = describe_exception(response)
         rows.append(row)
     return rows
 
 
+#: ``__str__`` implementations of the exception classes whose text we may take: they format the arguments
+#: only, and we take them only when every argument is a plain value.
+_EXCEPTION_STR = frozenset({BaseException.__str__, KeyError.__str__})
+
+
 def describe_exception(error: BaseException) -> str:
-    text = safe_str(error)
-    return clip(f"{type(error).__name__}: {text}" if text else type(error).__name__)
+    """``Type: message``, the message taken without running the exception's code: ``str()`` only when the
+    class formats its arguments the builtin way and every argument is a plain value; otherwise the plain
+    arguments, and the class names of the others."""
+    kind = type(error)
+    name = safe.short_class_name(kind)
+    try:
+        args = BaseException.__dict__["args"].__get__(error)
+    except Exception:
+        return clip(name)
+    if type(args) is not tuple:
+        return clip(name)
+    texts = [safe.safe_text(arg) for arg in args]
+    own_str = safe.class_attr(kind, "__str__")
+    if own_str in _EXCEPTION_STR and all(t is not None for t in texts):
+        text = own_str(error)
+    else:
+        shown = [t if t is not None else safe.object_name(a) for t, a in zip(texts, args, strict=True)]
+        text = ", ".join(shown)
+    return clip(f"{name}: {text}" if text else name)
 
 
 def stack_of(frame: FrameType | None, hidden: tuple[str, ...]) -> list[list[Any]]:

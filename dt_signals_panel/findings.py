@@ -1,44 +1,28 @@
-"""What the panel states about a recording: groups, a summary, and the findings a developer came for.
+"""The rules: what in a recording is worth telling a developer (redundant saves, credentials in clear, a
+receiver that raised, many instances built).
 
-Built once, after the request, from the recording's JSON-ready events; the result is the panel's stats.
-The same functions serve ``dt_signals_panel.testing``, so a test and the panel always agree.
+Each finder reads JSON-ready events and returns findings, dicts that carry their ``kind`` (declared in
+``kinds.py``, which also says how each kind is shown and counted), a ``message`` and the ``seqs`` of the
+events they are about. ``stats.py`` runs them once per recording.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from dt_signals_panel import signals
-from dt_signals_panel.recorder import Recording
+from dt_signals_panel.formatting import site_text_or_unknown
 
-#: Bumped when the shape of the stats changes, so a stored toolbar from an older version is recognised.
-STATS_VERSION = 2
 #: Instances initialised per request past which the panel suggests loading less.
 MANY_INSTANCES = 1000
 
 Event = dict[str, Any]
 
 
-def site_text(site: Sequence[Any] | None) -> str:
-    """``path:line in function``, the path relative to the working directory when it is under it (where the
-    developer's editor and terminal are), absolute otherwise; ``""`` for no site."""
-    if not site:
-        return ""
-    path, line, function = site[0], site[1], site[2]
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        relative = path
-    return f"{path if relative.startswith('..') else relative}:{line} in {function}"
-
-
-def _site_text(site: Sequence[Any] | None) -> str:
-    return site_text(site) or _("an unknown place")
+_site_text = site_text_or_unknown
 
 
 def redundant_saves(events: Sequence[Event]) -> list[dict[str, Any]]:
@@ -184,7 +168,9 @@ def credentials_in_clear(events: Sequence[Event]) -> list[dict[str, Any]]:
             via = row.get("via_authenticate", False)
             found.append(
                 {
+                    "kind": "credential_in_clear",
                     "seq": event["seq"],
+                    "seqs": [event["seq"]],
                     "sender": event["sender"],
                     "key": row["key"],
                     "site": event.get("site"),
@@ -204,32 +190,45 @@ def credentials_in_clear(events: Sequence[Event]) -> list[dict[str, Any]]:
     return found
 
 
-def receiver_times(events: Sequence[Event]) -> list[dict[str, Any]]:
-    """Time per receiver across the request, slowest first, so the receiver that made a page slow is the
-    first line."""
-    rows: dict[str, dict[str, Any]] = {}
+def receiver_errors(events: Sequence[Event]) -> list[dict[str, Any]]:
+    """Every receiver that raised under ``send_robust()``: Django returned the exception to the sender
+    instead of raising it, so unless the caller looks, the receiver's work silently did not happen. (Under
+    ``send()`` the exception reached the caller, and the request shows it.)"""
+    found = []
     for event in events:
+        # Only the robust sends keep a receiver's exception in their results (``send_robust`` or ``asend_robust``).
+        mode = event.get("mode", "send_robust")
         for receiver in event.get("receivers") or ():
-            row = rows.setdefault(
-                receiver["name"],
+            error = receiver.get("error")
+            if not error:
+                continue
+            found.append(
                 {
-                    "name": receiver["name"],
-                    "where": receiver.get("where", ""),
-                    "calls": 0,
-                    "ms": 0.0,
-                    "max_ms": 0.0,
-                    "errors": 0,
-                    "signals": [],
-                },
+                    "kind": "receiver_error",
+                    "seqs": [event["seq"]],
+                    "signal": event["signal"],
+                    "sender": event["sender"],
+                    "receiver": receiver["name"],
+                    "error": error,
+                    # The class alone, for an allow entry that expects one failure of a receiver and no other.
+                    "error_type": error.split(":", 1)[0],
+                    "mode": mode,
+                    "site": event.get("site"),
+                    "message": _(
+                        "receiver error: %(receiver)s raised %(error)s on %(signal)s from %(sender)s, and "
+                        "%(mode)s() returned it instead of raising (%(site)s)"
+                    )
+                    % {
+                        "receiver": receiver["name"],
+                        "error": error,
+                        "signal": event["signal"],
+                        "sender": event["sender"],
+                        "mode": mode,
+                        "site": _site_text(event.get("site")),
+                    },
+                }
             )
-            ms = receiver.get("ms", 0.0)
-            row["calls"] += 1
-            row["ms"] = round(row["ms"] + ms, 3)
-            row["max_ms"] = max(row["max_ms"], ms)
-            row["errors"] += 1 if receiver.get("error") else 0
-            if event["signal"] not in row["signals"]:
-                row["signals"].append(event["signal"])
-    return sorted(rows.values(), key=lambda r: (-r["ms"], r["name"]))
+    return found
 
 
 def init_hints(inits: Sequence[dict[str, Any]], saves_by_model: dict[str, int]) -> list[dict[str, Any]]:
@@ -240,6 +239,8 @@ def init_hints(inits: Sequence[dict[str, Any]], saves_by_model: dict[str, int]) 
             continue
         hints.append(
             {
+                "kind": "many_instances",
+                "seqs": [],
                 "sender": row["sender"],
                 "count": made,
                 "message": _(
@@ -250,104 +251,3 @@ def init_hints(inits: Sequence[dict[str, Any]], saves_by_model: dict[str, int]) 
             }
         )
     return hints
-
-
-#: Call sites listed per signal when not every event of it is shown row by row.
-MAX_SITES = 20
-
-
-def call_sites(events: Sequence[Event]) -> list[dict[str, Any]]:
-    """Every kept event of one signal summed up by sender and call site, busiest first: what a page that
-    saves thousands of rows needs to see, in a few lines."""
-    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for event in events:
-        site = event.get("site")
-        key = (event["sender"], tuple(site) if site else None)
-        row = rows.get(key)
-        if row is None:
-            row = rows[key] = {"sender": event["sender"], "site": site, "count": 0, "ms": 0.0}
-        row["count"] += 1
-        row["ms"] += event.get("ms", 0.0)
-    ordered = sorted(rows.values(), key=lambda r: (-r["count"], r["sender"]))[:MAX_SITES]
-    for row in ordered:
-        row["ms"] = round(row["ms"], 3)
-    return ordered
-
-
-def _renumber_stacks(groups: list[dict[str, Any]], stacks: Sequence[Any]) -> list[Any]:
-    """Keep the stacks the listed events point at, and only those; each group's events are replaced by copies
-    that point at the new numbers (the recording's own events are left as they are)."""
-    kept: dict[int, int] = {}
-    result: list[Any] = []
-    for group in groups:
-        listed = group["events"]
-        for i, event in enumerate(listed):
-            old = event.get("stack")
-            if old is None:
-                continue
-            if old not in kept:
-                kept[old] = len(result)
-                result.append(stacks[old])
-            listed[i] = {**event, "stack": kept[old]}
-    return result
-
-
-def build_stats(recording: Recording) -> dict[str, Any]:
-    """The panel's stats: JSON primitives only, never empty (djdt reads an empty dict as 'panel off')."""
-    events = recording.events
-    grouped: dict[str, list[Event]] = {}
-    for event in events:
-        grouped.setdefault(event["signal"], []).append(event)
-    counts: dict[str, int] = {}
-    saves_by_model: dict[str, int] = {}
-    for (name, sender), n in recording.counts().items():
-        counts[name] = counts.get(name, 0) + n
-        if name == "post_save":
-            saves_by_model[sender] = saves_by_model.get(sender, 0) + n
-    names = sorted(set(counts) | set(grouped), key=lambda n: (signals.order(n), n))
-    groups = []
-    for name in names:
-        kept = grouped.get(name, [])
-        shown = [e for e in kept if not e.get("light")]
-        group = {
-            "signal": name,
-            "count": counts.get(name, 0),
-            "kept": len(kept),
-            "ms": round(sum(e.get("ms", 0.0) for e in kept), 3),
-            "events": shown,
-        }
-        if len(shown) < counts.get(name, 0):
-            group["sites"] = call_sites(kept)
-        groups.append(group)
-    stacks = _renumber_stacks(groups, recording.stacks)
-    inits = recording.inits
-    redundant = redundant_saves(events)
-    in_clear = credentials_in_clear(events)
-    receivers = receiver_times(events)
-    summary = {
-        "signals": sum(counts.values()) + sum(row["pre_init"] + row["post_init"] for row in inits),
-        "saves": counts.get("post_save", 0),
-        "deletes": counts.get("post_delete", 0),
-        "failed_logins": counts.get("user_login_failed", 0),
-        "rows_loaded": sum(row["post_init"] for row in inits),
-        "redundant_saves": len(redundant),
-        "credentials_in_clear": len(in_clear),
-        "slowest_receiver": receivers[0] if receivers and receivers[0]["ms"] > 0 else None,
-        "kept": len(events),
-        "shown": sum(len(group["events"]) for group in groups),
-        "dropped": recording.dropped,
-    }
-    return {
-        "version": STATS_VERSION,
-        "summary": summary,
-        "groups": groups,
-        "inits": inits,
-        "findings": {
-            "redundant_saves": redundant,
-            "credentials_in_clear": in_clear,
-            "init_hints": init_hints(inits, saves_by_model),
-        },
-        "receivers": receivers,
-        "stacks": stacks,
-        "duration_ms": round(recording.duration_ms or 0.0, 3),
-    }

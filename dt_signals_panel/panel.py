@@ -14,9 +14,10 @@ from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from dt_signals_panel.findings import build_stats
-from dt_signals_panel.recorder import capture
-from dt_signals_panel.view import view_model
+from dt_signals_panel import kinds
+from dt_signals_panel.presentation import view_model
+from dt_signals_panel.recorder import Recording, capture
+from dt_signals_panel.stats import build_stats
 
 
 class SignalActivityPanel(Panel):
@@ -34,6 +35,12 @@ class SignalActivityPanel(Panel):
         return stats
 
     @property
+    def recording(self) -> Recording | None:
+        """What this panel recorded during its request (``None`` when it did not record): for tools and tests
+        that look past the stats."""
+        return self._capture.recording if self._capture is not None else None
+
+    @property
     def nav_subtitle(self) -> str:
         summary = self.get_stats().get("summary")
         if not summary:
@@ -43,9 +50,11 @@ class SignalActivityPanel(Panel):
             ngettext("%(n)d signal", "%(n)d signals", signals) % {"n": signals},
             ngettext("%(n)d save", "%(n)d saves", saves) % {"n": saves},
         ]
-        redundant = summary.get("redundant_saves", 0)
-        if redundant:
-            parts.append(ngettext("%(n)d redundant save", "%(n)d redundant saves", redundant) % {"n": redundant})
+        # Each family with a problem in it, counted: what a developer sees without opening the panel.
+        for family, members in kinds.families().items():
+            n = summary.get(family, 0)
+            if n and members[0].severity == "problem":
+                parts.append(members[0].count_text(n))
         return " · ".join(parts)
 
     @property

@@ -47,8 +47,9 @@ class Recording:
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
         # One full stack per operation: the pre_ and post_ send of one save come from the same user frame.
-        self._last_frame: Any = None
-        self._last_lasti = -1
+        # What identifies it is kept, never the frame (see _locate).
+        self._last_key: tuple[int, int, int] = (0, 0, -1)
+        self._last_site: tuple[list[Any], list[int]] = ([], [])
         self._last_stack_id = 0
         # module name -> hidden from call sites: a handful of modules, asked about on every send.
         self._hidden_modules: dict[str, bool] = {}
@@ -100,8 +101,8 @@ class Recording:
 
     def stats(self) -> dict[str, Any]:
         """What the panel would show for this recording: groups, summary and findings, built by the panel's
-        own ``findings.build_stats``, so a test and the toolbar always agree."""
-        from dt_signals_panel.findings import build_stats  # findings imports this module
+        own ``stats.build_stats``, so a test and the toolbar always agree."""
+        from dt_signals_panel.stats import build_stats  # stats imports this module
 
         return build_stats(self)
 
@@ -116,7 +117,7 @@ class Recording:
         if self.closed:
             return
         self.closed = True
-        self._last_frame = None
+        self._last_site = ([], [])
         self.duration_ms = (time.perf_counter() - self.started) * 1000
         self._final_inits = self._summarise_inits(self._pre_inits, self._post_inits)
         # A thread that inherited our context keeps counting into dicts nobody reads.
@@ -125,16 +126,22 @@ class Recording:
     def _init_counter(self, name: str, sender: Any, named: dict[str, Any]) -> Iterator[int]:
         """The counter of the first ``name`` send from ``sender``; its example is taken here, once."""
         counters = self._pre_inits if name == "pre_init" else self._post_inits
+        # Built before taking the lock, never under it: a lock of ours held while we look at the application's
+        # objects is how a view creating a row owned by ``request.user`` once hung for good. Two threads may
+        # both build an example; the first one in keeps its own.
+        example = events.init_example(name, named, self.config)
         with self._lock:
             counter = counters.get(sender)
             if counter is None:
-                self._init_examples[(name, sender)] = events.init_example(name, named, self.config)
+                self._init_examples.setdefault((name, sender), example)
                 counter = counters[sender] = itertools.count(0)
         return counter
 
-    def _begin(self, name: str, sender: Any, named: dict[str, Any], mode: str) -> dict[str, Any] | None:
+    def _begin(
+        self, name: str, sender: Any, named: dict[str, Any], mode: str, sending: FrameType | None = None
+    ) -> dict[str, Any] | None:
         """Count the send and, below the cap, build its event. Runs before dispatch, so nested sends made by
-        receivers land after their parent."""
+        receivers land after their parent. ``sending`` is the frame that called the send wrapper."""
         label = events.sender_label(sender)
         if events.is_toolbar_label(label):
             return None
@@ -147,32 +154,25 @@ class Recording:
             kept = self._kept.get(name, 0)
             self._kept[name] = kept + 1
         # Only the first events of each signal are shown row by row; the others are summed up by call site,
-        # so they skip what only a shown row needs: str(instance), the other arguments' text, a stack.
+        # so they skip what only a shown row needs: the instance's label, the other arguments' text, a stack.
+        # Building runs none of the application's code (events.py, safe.py), so nothing can be sent from it.
         detailed = kept < self.config.shown_per_signal
-        if detailed:
-            token = open_recordings.set(())
-            try:
-                event = events.build(name, label, named, self.config)
-            finally:
-                open_recordings.reset(token)
-        else:
-            event = events.build(name, label, named, self.config, detailed=False)
+        event = events.build(name, label, named, self.config, detailed=detailed)
         event["seq"] = next(self._seq)
         event["t"] = round((time.perf_counter() - self.started) * 1000, 3)
         event["parent"] = next((seq for recording, seq in parent_events.get() if recording is self), None)
         if mode != "send":
             event["mode"] = mode
         if self.config.call_sites:
-            self._locate(event, detailed)
+            self._locate(event, detailed, sending or sys._getframe(1))
         with self._lock:
             self.events.append(event)
         return event
 
-    def _locate(self, event: dict[str, Any], with_stack: bool) -> None:
+    def _locate(self, event: dict[str, Any], with_stack: bool, sending: FrameType) -> None:
         hidden = self.config.hidden_modules
         known = self._hidden_modules
-        sending: FrameType | None = sys._getframe(3)
-        frame = sending
+        frame: FrameType | None = sending
         user_frame = None
         while frame is not None:
             module = frame.f_globals.get("__name__", "")
@@ -190,10 +190,16 @@ class Recording:
         if not (with_stack and self.config.stacktraces):
             return
         # The same frame at the same instruction is the same operation (the pre_ and post_ send of one save,
-        # every row of one cascade): one stack serves them all. Holding the frame keeps its identity unique.
-        if user_frame is not self._last_frame or user_frame.f_lasti != self._last_lasti:
+        # every row of one cascade): one stack serves them all. Holding the frame would keep its locals alive
+        # after it returns (a file CPython would have closed and flushed, a weakly connected receiver that
+        # would have died), so we keep its id, code and instruction: a different key is a new operation at
+        # once. The same key may be a new call whose frame took the address of a dead one, so it is confirmed
+        # by the code and instruction of every frame outwards (the same, the stack reads the same). The code
+        # objects are held so that their ids stay theirs; a code object holds no frame and no local.
+        key = (id(user_frame), id(code), user_frame.f_lasti)
+        if key != self._last_key or not _same_site(user_frame, *self._last_site):
             self.stacks.append(events.stack_of(sending, self.config.stack_hidden))
-            self._last_frame, self._last_lasti = user_frame, user_frame.f_lasti
+            self._last_key, self._last_site = key, _site_of(user_frame)
             self._last_stack_id = len(self.stacks) - 1
         event["stack"] = self._last_stack_id
 
@@ -213,6 +219,24 @@ class Recording:
         # Receivers that ran, even when one raised: the ones before it and the one that raised have timings.
         ran = result if isinstance(result, list) else [(receiver, None) for receiver, _ in timings or ()]
         event["receivers"] = events.describe_receivers(ran, timings or [])
+
+
+def _site_of(frame: FrameType | None) -> tuple[list[Any], list[int]]:
+    codes: list[Any] = []
+    lastis: list[int] = []
+    while frame is not None:
+        codes.append(frame.f_code)
+        lastis.append(frame.f_lasti)
+        frame = frame.f_back
+    return codes, lastis
+
+
+def _same_site(frame: FrameType | None, codes: list[Any], lastis: list[int]) -> bool:
+    for code, lasti in zip(codes, lastis, strict=True):
+        if frame is None or frame.f_code is not code or frame.f_lasti != lasti:
+            return False
+        frame = frame.f_back
+    return frame is None
 
 
 def _is_module_or_child(module: str, prefixes: tuple[str, ...]) -> bool:

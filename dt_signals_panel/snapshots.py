@@ -21,6 +21,8 @@ from typing import Any
 
 from django.db.models import Model
 
+from dt_signals_panel import safe
+
 _KEY = "_dt_signals_panel_state"
 _MISSING = object()
 
@@ -28,7 +30,7 @@ _MISSING = object()
 def remember_values(instance: Any, values: tuple[Any, ...]) -> None:
     """At ``post_init`` of an instance built from positional ``values`` only: a row as loaded, in
     ``concrete_fields`` order. Checked against the fields only when a save asks (see :func:`_known`)."""
-    if isinstance(instance, Model):  # a hand-made send: never write into someone else's object
+    if safe.is_a(instance, Model):  # a hand-made send: never write into someone else's object (nor evaluate a lazy one)
         instance.__dict__[_KEY] = values
 
 
@@ -45,7 +47,9 @@ def _known(instance: Model) -> dict[str, Any] | None:
 
 def remember_loaded(instance: Any) -> None:
     """At ``post_init`` of an instance built by keyword, and after a full save: its state now. Never raises."""
-    if not isinstance(instance, Model):  # a hand-made send: never write into someone else's object
+    if not safe.is_a(
+        instance, Model
+    ):  # a hand-made send: never write into someone else's object (nor evaluate a lazy one)
         return
     try:
         known = instance.__dict__.copy()

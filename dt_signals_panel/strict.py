@@ -2,8 +2,9 @@
 
 The pytest plugin (``--signals-strict``) and the Django test runner (``dt_signals_panel.runner``) both come
 here: a :class:`StrictCheck` records one test and says what is wrong with it, and :func:`unittest_hooks`
-judges ``TestCase`` methods. What is judged is the one list :data:`JUDGED`, so the finding registry can
-replace it without touching the runners.
+judges ``TestCase`` methods. What is judged is the finding registry (``kinds.py``): every kind whose
+severity is ``problem``, its allow entries read as ``dt_signals_panel.testing`` reads them, so a kind
+registered later is judged with no change here.
 
 Only the test itself is judged: fixtures and ``setUp`` make rows the way a test needs them, which is rarely
 the way the application should (``--signals-strict-setup`` / ``STRICT_SETUP`` judge them too).
@@ -12,9 +13,8 @@ the way the application should (``--signals-strict-setup`` / ``STRICT_SETUP`` ju
 from __future__ import annotations
 
 import unittest
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.utils.translation import gettext as _
@@ -22,7 +22,6 @@ from django.utils.translation import ngettext
 
 from dt_signals_panel import testing
 from dt_signals_panel.conf import DEFAULTS, user_settings
-from dt_signals_panel.findings import site_text
 from dt_signals_panel.recorder import Recording, capture
 from dt_signals_panel.testing import Allow
 
@@ -31,118 +30,20 @@ __unittest = True
 
 #: Where ``signals_allow`` puts its entries on a test function or class.
 ALLOW_ATTRIBUTE = "dt_signals_allow"
-#: The modes of the sends that swallow a receiver's exception.
-ROBUST_MODES = frozenset({"send_robust", "asend_robust"})
 
 Finding = dict[str, Any]
 
 
-# -- receiver errors ------------------------------------------------------------------------------------
-def receiver_errors(events: Sequence[dict[str, Any]]) -> list[Finding]:
-    """Receivers that raised under ``send_robust`` / ``asend_robust``: Django logs the exception and goes
-    on, so the test passes and the receiver's work silently never happens."""
-    found = []
-    for event in events:
-        if event.get("mode") not in ROBUST_MODES:
-            continue
-        for receiver in event.get("receivers") or ():
-            error = receiver.get("error")
-            if not error:
-                continue
-            found.append(
-                {
-                    "seq": event["seq"],
-                    "signal": event["signal"],
-                    "sender": event["sender"],
-                    "mode": event["mode"],
-                    "receiver": receiver["name"],
-                    "error": error,
-                    "error_type": error.split(":", 1)[0],
-                    "site": event.get("site"),
-                    "message": _(
-                        "receiver %(receiver)s raised %(error)s, swallowed by %(mode)s of %(signal)s from "
-                        "%(sender)s (%(where)s)"
-                    )
-                    % {
-                        "receiver": receiver["name"],
-                        "error": error,
-                        "mode": event["mode"],
-                        "signal": event["signal"],
-                        "sender": event["sender"],
-                        "where": site_text(event.get("site")) or _("an unknown place"),
-                    },
-                }
-            )
-    return found
-
-
-def _receiver_error_allowed(finding: Finding, allow: Iterable[Allow]) -> bool:
-    """A receiver's dotted name (``"shop.receivers.notify"``), or a ``(receiver, error type)`` pair."""
-    for entry in allow:
-        if isinstance(entry, tuple):
-            receiver, error_type = entry
-            if testing._matches(str(receiver), finding["receiver"]) and testing._matches(
-                error_type, finding["error_type"]
-            ):
-                return True
-        elif isinstance(entry, str):
-            if testing._matches(entry, finding["receiver"]):
-                return True
-        elif not isinstance(entry, type) and entry(finding):
-            return True
-    return False
-
-
 # -- what is judged -------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Judged:
-    """One kind of finding strict mode fails a test for."""
-
-    name: str
-    #: The findings of this kind in a recording, given its stats.
-    found: Callable[[Recording, dict[str, Any]], list[Finding]]
-    #: Whether an allow list covers a finding.
-    allowed: Callable[[Finding, Iterable[Allow]], bool]
-    #: The allow entry that would cover a finding, shown in the failure.
-    entry: Callable[[Finding], Any]
+def judge(recording: Recording, allow: Sequence[Allow] = ()) -> list[Finding]:
+    """The findings of ``recording`` that ``allow`` does not cover, of every kind registered in ``kinds.py``
+    with severity ``problem`` (read at each judgement, so a kind registered later is judged too), in the
+    order the kinds were registered; each entry is read the way the finding's kind says. The same list
+    ``testing.assert_no_problems`` fails on."""
+    return testing.problems(recording, allow)
 
 
-#: Every kind strict mode judges, in the order a failure lists them. Queries run by receivers join this list
-#: once the panel counts them.
-JUDGED: tuple[Judged, ...] = (
-    Judged(
-        "redundant_saves",
-        lambda recording, stats: list(stats["findings"]["redundant_saves"]),
-        testing._redundant_allowed,
-        lambda finding: (finding["model"], finding["kind"]),
-    ),
-    Judged(
-        "credentials_in_clear",
-        lambda recording, stats: list(stats["findings"]["credentials_in_clear"]),
-        testing._credential_allowed,
-        lambda finding: (finding["sender"], finding["key"]),
-    ),
-    Judged(
-        "receiver_errors",
-        lambda recording, stats: receiver_errors(recording.events),
-        _receiver_error_allowed,
-        lambda finding: finding["receiver"],
-    ),
-)
-
-
-def judge(recording: Recording, allow: Sequence[Allow] = ()) -> list[tuple[Judged, Finding]]:
-    """The findings of ``recording`` that ``allow`` does not cover, kind by kind."""
-    stats = recording.stats()
-    return [
-        (kind, finding)
-        for kind in JUDGED
-        for finding in kind.found(recording, stats)
-        if not kind.allowed(finding, allow)
-    ]
-
-
-def failure_message(problems: Sequence[tuple[Judged, Finding]]) -> str:
+def failure_message(problems: Sequence[Finding]) -> str:
     lines = [
         ngettext(
             "strict signals: %(n)d finding in this test",
@@ -151,9 +52,9 @@ def failure_message(problems: Sequence[tuple[Judged, Finding]]) -> str:
         )
         % {"n": len(problems)}
     ]
-    for kind, finding in problems:
+    for finding in problems:
         lines.append(f"  - {finding['message']}")
-        lines.append("    " + _("known and wanted? allow %(entry)r") % {"entry": kind.entry(finding)})
+        lines.append("    " + _("known and wanted? allow %(entry)r") % {"entry": testing.allow_hint(finding)})
     lines.append(
         _(
             "Allow a known case with @pytest.mark.signals_allow(entry) on the test, "
@@ -194,7 +95,7 @@ def project_allow() -> list[Allow]:
     """``DT_SIGNALS_PANEL['STRICT_ALLOW']``; a pair written as a list in settings is a pair."""
     value = {**DEFAULTS, **user_settings()}["STRICT_ALLOW"]
     if not isinstance(value, (list, tuple)):
-        return []  # reported by check dt_signals_panel.E005
+        return []  # reported by check dt_signals_panel.E006
     return [tuple(entry) if isinstance(entry, list) else entry for entry in value]
 
 

@@ -22,8 +22,8 @@ from django.dispatch import Signal
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from dt_signals_panel import events
-from dt_signals_panel.findings import site_text
+from dt_signals_panel import events, kinds
+from dt_signals_panel.formatting import site_text_or_unknown
 from dt_signals_panel.recorder import Recording, capture
 from dt_signals_panel.signal_snapshot import SnapshotExpectation
 from dt_signals_panel.signals import INIT_SIGNALS
@@ -33,27 +33,37 @@ __all__ = [
     "Allow",
     "Expectation",
     "SignalAssertionsMixin",
+    "allow_hint",
+    "allowed",
     "assert_no_credentials_in_clear",
+    "assert_no_problems",
     "assert_no_redundant_saves",
     "assert_signal_count",
     "expect_no_credentials_in_clear",
+    "expect_no_problems",
     "expect_no_redundant_saves",
     "expect_signal_count",
     "expect_signal_snapshot",
     "format_recording",
+    "problems",
     "signals_allow",
 ]
 
 #: One allowlist entry. For redundant saves: a model (class or ``"app.Model"`` label), or a
-#: ``(model, kind)`` pair; for credentials: a credential key (``"pin"``), or a ``(sender, key)`` pair.
-#: ``"*"`` in a pair matches anything. A callable receives the finding (a dict) and returns True to allow it.
-Allow = str | type | tuple[Any, str] | Callable[[dict[str, Any]], bool]
+#: ``(model, kind)`` pair; for credentials: a credential key (``"pin"``), or a ``(sender, key)`` pair; for
+#: receiver errors: a receiver's dotted name, a ``(signal, receiver)`` or a ``(receiver, "ErrorType")`` pair
+#: (the receiver as a function or its dotted name). Each kind's ``kinds.AllowShape`` says how its entries
+#: read. ``"*"`` in a pair matches anything. A callable receives the finding (a dict) and returns True to
+#: allow it.
+Allow = str | type | tuple[Any, Any] | Callable[[dict[str, Any]], bool]
 
 #: unittest leaves frames of modules that set this out of a failure's traceback, as it does for its own
 #: assertion methods: the traceback ends at the test's line. (pytest reads ``__tracebackhide__`` instead.)
 __unittest = True
 
-REDUNDANT_KINDS = frozenset({"saved_again", "nothing_changed", "update_fields_would_do"})
+#: The kinds of redundant save, as registered in ``kinds`` (read again at each check, so a kind registered
+#: later is known too).
+REDUNDANT_KINDS = kinds.ids("redundant_saves")
 
 
 # -- counts ---------------------------------------------------------------------------------------------
@@ -99,7 +109,7 @@ def assert_signal_count(recording: Recording, signal: str | Signal, expected: in
 
 
 def _describe_send(event: dict[str, Any]) -> str:
-    where = site_text(event.get("site")) or _("an unknown place")
+    where = site_text_or_unknown(event.get("site"))
     return "  " + _("#%(seq)d %(sender)s at %(where)s: %(arguments)s") % {
         "seq": event["seq"],
         "sender": event["sender"],
@@ -129,42 +139,72 @@ def _entries(allow: Allow | Iterable[Allow]) -> list[Allow]:
 
 def _redundant_entries(allow: Allow | Iterable[Allow]) -> list[Allow]:
     entries = _entries(allow)
+    known = kinds.ids("redundant_saves")
     for entry in entries:
         # Checked up front, so a misspelt kind fails now rather than when the save it was meant for regresses.
-        if isinstance(entry, tuple) and entry[1] != "*" and entry[1] not in REDUNDANT_KINDS:
+        if isinstance(entry, tuple) and entry[1] != "*" and entry[1] not in known:
             raise ValueError(
                 _("unknown redundant save kind %(kind)r; one of %(kinds)s")
-                % {"kind": entry[1], "kinds": ", ".join(sorted(REDUNDANT_KINDS))}
+                % {"kind": entry[1], "kinds": ", ".join(sorted(known))}
             )
     return entries
 
 
-def _redundant_allowed(finding: dict[str, Any], allow: Iterable[Allow]) -> bool:
-    for entry in allow:
-        if isinstance(entry, tuple):
-            model, kind = entry
-            if _matches(_model_label(model), finding["model"]) and _matches(kind, finding["kind"]):
-                return True
-        elif isinstance(entry, (str, type)):
-            if _matches(_model_label(entry), finding["model"]):
-                return True
-        elif entry(finding):
-            return True
-    return False
+def _name(field: str, value: Any) -> Any:
+    """An allowlist value as findings name it in ``field``."""
+    if field == "model":
+        return _model_label(value)
+    if field == "sender":
+        return events.sender_label(value)
+    if field == "receiver" and callable(value):
+        return events.receiver_name(value)[0]
+    return value
 
 
-def _credential_allowed(finding: dict[str, Any], allow: Iterable[Allow]) -> bool:
+def allowed(finding: dict[str, Any], allow: Iterable[Allow]) -> bool:
+    """Whether an entry of ``allow`` covers ``finding``, read the way its kind's ``AllowShape`` says (the
+    matcher of every assertion here and of strict mode)."""
+    kind = kinds.get(finding["kind"])
+    if kind is None:
+        return False
+    shape = kind.allow
     for entry in allow:
         if isinstance(entry, tuple):
-            sender, key = entry
-            if _matches(events.sender_label(sender), finding["sender"]) and _matches(key, finding["key"]):
-                return True
-        elif isinstance(entry, str):
-            if _matches(entry, finding["key"]):
+            for pair in shape.pairs:
+                if all(_matches(_name(f, v), finding.get(f)) for f, v in zip(pair, entry, strict=True)):
+                    return True
+        elif isinstance(entry, str) or (isinstance(entry, type) and shape.classes):
+            if _matches(_name(shape.one, entry), finding.get(shape.one)):
                 return True
         elif not isinstance(entry, type) and entry(finding):
             return True
     return False
+
+
+def allow_hint(finding: dict[str, Any]) -> tuple[Any, ...]:
+    """The ``(a, b)`` entry that would allow ``finding`` and little else, as its kind's ``AllowShape.pair``
+    names it: what a failure suggests."""
+    kind = kinds.get(finding["kind"])
+    fields = kind.allow.pair if kind is not None else ()
+    return tuple(finding.get(field) for field in fields)
+
+
+def _found(recording: Recording, family: str, allow: Iterable[Allow]) -> list[dict[str, Any]]:
+    """The family's findings in the panel's stats that ``allow`` does not cover."""
+    return [f for f in recording.stats()["findings"].get(family, ()) if not allowed(f, allow)]
+
+
+def problems(recording: Recording, allow: Iterable[Allow] = ()) -> list[dict[str, Any]]:
+    """Every finding in ``recording`` of a kind registered with severity ``problem`` that ``allow`` does not
+    cover, in the order the kinds were registered: what ``assert_no_problems`` and strict mode fail on."""
+    entries = list(allow)
+    found = recording.stats()["findings"]
+    return [
+        finding
+        for family in kinds.families()
+        for finding in found.get(family, ())
+        if getattr(kinds.get(finding["kind"]), "severity", None) == "problem" and not allowed(finding, entries)
+    ]
 
 
 def assert_no_redundant_saves(recording: Recording, *, allow: Allow | Iterable[Allow] = ()) -> None:
@@ -172,7 +212,7 @@ def assert_no_redundant_saves(recording: Recording, *, allow: Allow | Iterable[A
     nothing, a full save where ``update_fields`` would do) that ``allow`` does not cover."""
     __tracebackhide__ = True
     entries = _redundant_entries(allow)
-    found = [f for f in recording.stats()["findings"]["redundant_saves"] if not _redundant_allowed(f, entries)]
+    found = _found(recording, "redundant_saves", entries)
     if not found:
         return
     lines = [ngettext("%(n)d redundant save:", "%(n)d redundant saves:", len(found)) % {"n": len(found)}]
@@ -187,7 +227,7 @@ def assert_no_credentials_in_clear(recording: Recording, *, allow: Allow | Itera
     unless ``allow`` covers it. Only key names are ever reported, never values."""
     __tracebackhide__ = True
     entries = _entries(allow)
-    found = [f for f in recording.stats()["findings"]["credentials_in_clear"] if not _credential_allowed(f, entries)]
+    found = _found(recording, "credentials_in_clear", entries)
     if not found:
         return
     lines = [
@@ -197,9 +237,24 @@ def assert_no_credentials_in_clear(recording: Recording, *, allow: Allow | Itera
         % {"n": len(found)}
     ]
     for finding in found:
-        where = site_text(finding.get("site")) or _("an unknown place")
+        where = site_text_or_unknown(finding.get("site"))
         lines.append(f"  - {finding['message']}")
         lines.append("    " + _("sent at %(where)s") % {"where": where})
+    raise AssertionError("\n".join(lines))
+
+
+def assert_no_problems(recording: Recording, *, allow: Allow | Iterable[Allow] = ()) -> None:
+    """Fail on any finding of a kind whose severity is ``problem`` (redundant saves, credentials in clear,
+    receivers that raised under ``send_robust``, and every kind registered later) that ``allow`` does not
+    cover; each entry is read the way the finding's kind names things (``kinds.AllowShape``)."""
+    __tracebackhide__ = True
+    found = problems(recording, _entries(allow))
+    if not found:
+        return
+    lines = [ngettext("%(n)d problem:", "%(n)d problems:", len(found)) % {"n": len(found)}]
+    for finding in found:
+        lines.append(f"  - {finding['message']}")
+        lines.append("    " + _("known and wanted? allow=[%(pair)r]") % {"pair": allow_hint(finding)})
     raise AssertionError("\n".join(lines))
 
 
@@ -259,6 +314,11 @@ def signals_allow(*entries: Allow) -> Callable[[Any], Any]:
     return signals_allow(*entries)
 
 
+def expect_no_problems(*, allow: Allow | Iterable[Allow] = ()) -> Expectation:
+    """Record the block and fail at its end if it shows a problem of any kind that ``allow`` does not cover."""
+    return Expectation(partial(assert_no_problems, allow=_entries(allow)))
+
+
 class SignalAssertionsMixin:
     """For ``unittest.TestCase`` / ``django.test.TestCase``: ``with self.assertSignalCount("post_save", 1):``
     in the manner of ``assertNumQueries``. Each yields the recording, for further checks."""
@@ -274,3 +334,6 @@ class SignalAssertionsMixin:
 
     def assertSignalSnapshot(self, name: str | None = None) -> SnapshotExpectation:
         return expect_signal_snapshot(name)
+
+    def assertNoProblems(self, allow: Allow | Iterable[Allow] = ()) -> Expectation:
+        return expect_no_problems(allow=allow)

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Any
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from dt_signals_panel.events import clip
-from dt_signals_panel.findings import site_text
-from dt_signals_panel.view import show
+from dt_signals_panel import kinds
+from dt_signals_panel.formatting import clip, show, site_text
 
 if TYPE_CHECKING:
     from dt_signals_panel.recorder import Recording
@@ -79,9 +78,7 @@ def format_recording(recording: Recording) -> str:
             % {"n": summary["dropped"]}
         )
     findings = stats["findings"]
-    messages = [
-        f["message"] for kind in ("redundant_saves", "credentials_in_clear", "init_hints") for f in findings[kind]
-    ]
+    messages = [f["message"] for family in kinds.families() for f in findings.get(family, ())]
     if messages:
         lines += ["", _("Findings")] + [f"  ! {message}" for message in messages]
     for group in stats["groups"]:

@@ -20,7 +20,7 @@ from django.test import override_settings
 
 import dt_signals_panel
 from dt_signals_panel import wrappers
-from tests.conftest import PANEL_ID
+from tests.conftest import PANEL_ID, wrapped_signals
 from tests.testapp import trust_views
 from tests.testapp.models import Tag
 
@@ -34,7 +34,7 @@ BIG_STORE = {"IS_RUNNING_TESTS": False, "RENDER_PANELS": False, "RESULTS_CACHE_S
 def fetch(url: str) -> str:
     with urllib.request.urlopen(url, timeout=60) as response:  # loopback only
         assert response.status == 200
-        return response.read().decode()
+        return str(response.read().decode())
 
 
 def expected(token: str, n: int) -> dict[str, Any]:
@@ -63,6 +63,7 @@ def request_id_in(html: str) -> str:
     return match.group(1)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @override_settings(DEBUG_TOOLBAR_CONFIG=BIG_STORE)
 def test_concurrent_requests_on_a_threaded_wsgi_server_each_see_only_their_own_signals(live_server):
@@ -83,7 +84,7 @@ def test_concurrent_requests_on_a_threaded_wsgi_server_each_see_only_their_own_s
     assert trust_views.peak_concurrency() > 1, "the requests never overlapped"
     for token, n, request_id in results:
         assert seen(request_id) == expected(token, n), token
-    assert not wrappers._installed, "a wrapper was left on a signal after every request ended"
+    assert not wrapped_signals(), "a wrapper was left on a signal after every request ended"
 
 
 @pytest.fixture
@@ -107,6 +108,7 @@ def uvicorn_server() -> Any:
     sock.close()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @override_settings(DEBUG_TOOLBAR_CONFIG=BIG_STORE)
 def test_concurrent_requests_on_a_real_asgi_server_each_see_only_their_own_signals(uvicorn_server):
@@ -123,7 +125,7 @@ def test_concurrent_requests_on_a_real_asgi_server_each_see_only_their_own_signa
     assert trust_views.peak_concurrency() > 1, "the requests never overlapped"
     for token, n, request_id in results:
         assert seen(request_id) == expected(token, n), token
-    assert not wrappers._installed, "a wrapper was left on a signal after every request ended"
+    assert not wrapped_signals(), "a wrapper was left on a signal after every request ended"
     assert Tag.objects.count() == sum(n for _, n, _ in results)
 
 

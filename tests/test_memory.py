@@ -27,13 +27,13 @@ def serve(path: str, cookie: str = "") -> tuple[int, bytes]:
     from django.db import close_old_connections
     from django.test import RequestFactory
 
-    environ = RequestFactory()._base_environ(PATH_INFO=path, REQUEST_METHOD="GET", HTTP_COOKIE=cookie)
+    environ = RequestFactory()._base_environ(PATH_INFO=path, REQUEST_METHOD="GET", HTTP_COOKIE=cookie)  # type: ignore[attr-defined]
     status: list[str] = []
     # As the test client does: the test's transaction must survive the request's end.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        response = WSGIHandler()(environ, lambda s, h, *a: status.append(s))
+        response = WSGIHandler()(environ, lambda s, h, *a: status.append(s))  # type: ignore[arg-type]
         body = b"".join(response)
         response.close()
     finally:
@@ -63,7 +63,7 @@ def test_no_instance_request_or_user_is_alive_once_the_request_has_ended(client,
         DebugToolbar._created.disconnect(created)
     assert status == 200
     assert len(trust_views.weak) >= 7
-    recordings = [p._capture.recording for p in toolbars if p._capture is not None]
+    recordings = [p.recording for p in toolbars if p.recording is not None]
     assert len(recordings) == (1 if panel == "on" else 0)
     toolbars.clear()
     gc.collect()
@@ -153,6 +153,7 @@ def measure(client: Client, n: int, recording: bool, url: str = "/trust/instanti
 ROWS = int(os.environ.get("DT_SIGNALS_MEMORY_ROWS", "20000"))
 
 
+@pytest.mark.slow
 def test_building_many_instances_keeps_memory_bounded(client, capsys):
     measure(client, 10, recording=True)  # the process's first request compiles templates: not ours to count
     small_on, _, _ = measure(client, 1_000, recording=True)
@@ -177,6 +178,7 @@ def test_building_many_instances_keeps_memory_bounded(client, capsys):
 DB_ROWS = int(os.environ.get("DT_SIGNALS_MEMORY_DB_ROWS", "5000"))
 
 
+@pytest.mark.slow
 def test_loading_many_rows_from_the_database_keeps_memory_bounded(client, capsys):
     from tests.testapp.models import Author
 

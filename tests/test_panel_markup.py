@@ -11,7 +11,7 @@ import re
 import html5lib
 import pytest
 
-from dt_signals_panel.view import LONG_VALUE, argument
+from dt_signals_panel.presentation import LONG_VALUE, argument
 
 pytestmark = pytest.mark.django_db(databases=["default", "other"])
 

@@ -97,6 +97,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     return {name: (project / name).read_bytes() for name in (PYTEST_FILE, TESTCASE_FILE)}
 
 
+@pytest.mark.slow
 def test_a_first_run_writes_one_record_per_test_beside_its_module(written):
     data = json.loads(written[PYTEST_FILE])
     assert list(data) == PYTEST_KEYS
@@ -129,6 +130,7 @@ def test_a_first_run_writes_one_record_per_test_beside_its_module(written):
     assert "Kindred" not in text
 
 
+@pytest.mark.slow
 def test_the_files_are_byte_identical_whatever_the_order(written, project):
     outcomes, _ = run_pytest(project, "-p", "randomly", "--randomly-seed=2")
     assert len(outcomes) == 10
@@ -143,6 +145,7 @@ def test_the_files_are_byte_identical_whatever_the_order(written, project):
         assert (project / name).read_bytes() == written[name]
 
 
+@pytest.mark.slow
 def test_xdist_workers_each_write_only_their_own_tests_keys(written, project):
     foreign = [{"count": 7, "sender": "x", "signal": "post_save", "sites": []}]
     (project / PYTEST_FILE).write_text(json.dumps({"someone_elses_test": foreign}))
@@ -155,6 +158,7 @@ def test_xdist_workers_each_write_only_their_own_tests_keys(written, project):
     assert (project / TESTCASE_FILE).read_bytes() == written[TESTCASE_FILE]
 
 
+@pytest.mark.slow
 def test_a_regression_fails_with_a_readable_diff_and_leaves_the_file_alone(written, project):
     (project / PYTEST_FILE).write_bytes(written[PYTEST_FILE])
     outcomes, out = run_pytest(project, "test_catalog.py", CATALOG_REGRESSION="1")
@@ -172,6 +176,7 @@ def test_a_regression_fails_with_a_readable_diff_and_leaves_the_file_alone(writt
     assert (project / PYTEST_FILE).read_bytes() == written[PYTEST_FILE]
 
 
+@pytest.mark.slow
 def test_the_update_flag_rewrites_what_differs_and_nothing_else(written, project):
     (project / PYTEST_FILE).write_bytes(written[PYTEST_FILE])
     outcomes, _ = run_pytest(project, "test_catalog.py", "--signals-snapshot-update", CATALOG_REGRESSION="1")
@@ -189,6 +194,7 @@ def test_the_update_flag_rewrites_what_differs_and_nothing_else(written, project
     assert failed(outcomes) == {"test_catalog.py::test_publish"}
 
 
+@pytest.mark.slow
 def test_a_test_that_fails_for_another_reason_writes_no_record(project):
     outcomes, _ = run_pytest(project, "test_catalog.py", CATALOG_FAIL="1")
     assert failed(outcomes) == {"test_catalog.py::test_fails_for_another_reason"}
@@ -197,6 +203,7 @@ def test_a_test_that_fails_for_another_reason_writes_no_record(project):
     assert "test_publish" in data
 
 
+@pytest.mark.slow
 def test_a_corrupt_file_is_named_with_the_key_and_left_alone_until_the_update_flag(written, project):
     broken = written[PYTEST_FILE].replace(b'"test_publish": [', b'"test_publish": [,', 1)
     (project / PYTEST_FILE).write_bytes(broken)
@@ -219,6 +226,7 @@ def test_a_corrupt_file_is_named_with_the_key_and_left_alone_until_the_update_fl
     assert json.loads((project / PYTEST_FILE).read_text()) == json.loads(written[PYTEST_FILE])
 
 
+@pytest.mark.slow
 def test_djangos_runner_writes_and_checks_the_same_file_as_pytest(written, project):
     out = run_django(project)
     assert "\nOK" in out, out

@@ -10,14 +10,18 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.signals import user_logged_out
 from django.test import override_settings
+from django.utils.translation import ngettext_lazy
 
+from dt_signals_panel import kinds
 from dt_signals_panel.checks import check_settings
+from dt_signals_panel.findings import receiver_errors
 from dt_signals_panel.recorder import capture
-from dt_signals_panel.strict import SignalsFailure, judge, receiver_errors
+from dt_signals_panel.strict import SignalsFailure, StrictCheck, judge
 from tests.testapp.models import Author
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +100,7 @@ def run_django(project: Path, *args: str, settings: str = "tests.settings") -> s
     return done.stderr
 
 
+@pytest.mark.slow
 def test_without_strict_mode_the_same_tests_all_pass_and_no_signal_is_wrapped(runs):
     outcomes, _ = runs["off"]
     assert len(outcomes) == 12
@@ -103,6 +108,7 @@ def test_without_strict_mode_the_same_tests_all_pass_and_no_signal_is_wrapped(ru
     assert failed(outcomes) == set()
 
 
+@pytest.mark.slow
 def test_strict_mode_fails_each_test_whose_body_made_a_finding_with_the_table_under_it(runs):
     outcomes, out = runs["strict"]
     assert failed(outcomes) == WITH_FINDINGS | {"test_probe.py::test_probe"}
@@ -110,16 +116,17 @@ def test_strict_mode_fails_each_test_whose_body_made_a_finding_with_the_table_un
     assert "redundant save: testapp.Book #1 was saved 2 times in this request (orders.py:18 in rename" in out
     assert "known and wanted? allow ('testapp.Book', 'nothing_changed')" in out
     assert (
-        "receiver orders.audit_logout raised RuntimeError: audit log unreachable, swallowed by send_robust of "
-        "user_logged_out from testapp.Author (orders.py:37 in log_out)"
+        "receiver error: orders.audit_logout raised RuntimeError: audit log unreachable on user_logged_out from "
+        "testapp.Author, and send_robust() returned it instead of raising (orders.py:37 in log_out)"
     ) in out
-    assert "known and wanted? allow 'orders.audit_logout'" in out
+    assert "known and wanted? allow ('user_logged_out', 'orders.audit_logout')" in out
     # the report is the failure's text, not a traceback into the plugin, and the table is under it
     assert out.count("Signals sent (dt_signals_panel)") == len(WITH_FINDINGS)
     assert "dt_signals_panel/pytest_plugin.py" not in out
     assert "dt_signals_panel/strict.py" not in out
 
 
+@pytest.mark.slow
 def test_strict_mode_changes_no_outcome_of_tests_without_findings(runs):
     before, after = runs["off"][0], runs["strict"][0]
     clean = set(before) - WITH_FINDINGS - {"test_probe.py::test_probe"}
@@ -127,6 +134,7 @@ def test_strict_mode_changes_no_outcome_of_tests_without_findings(runs):
     assert {node: after[node] for node in clean} == {node: before[node] for node in clean}
 
 
+@pytest.mark.slow
 def test_the_ini_key_turns_strict_mode_on_as_the_option_does(project):
     with open(project / "pytest.ini", "a") as ini:
         ini.write("signals_strict = true\n")
@@ -134,6 +142,7 @@ def test_the_ini_key_turns_strict_mode_on_as_the_option_does(project):
     assert failed(outcomes) == WITH_FINDINGS
 
 
+@pytest.mark.slow
 def test_fixtures_set_up_is_judged_only_when_asked(project):
     outcomes, out = run_pytest(project, "--signals-strict", "--signals-strict-setup", "-p", "no:randomly")
     # the book fixture and setUp save their row twice: now their tests fail too
@@ -145,6 +154,7 @@ def test_fixtures_set_up_is_judged_only_when_asked(project):
     assert "post_migrate" not in out
 
 
+@pytest.mark.slow
 def test_allow_lists_come_from_the_mark_the_decorator_and_the_settings(runs, project):
     outcomes, _ = runs["strict"]
     assert outcomes["test_orders.py::test_rename_known"] == "PASSED"  # @pytest.mark.signals_allow
@@ -155,6 +165,7 @@ def test_allow_lists_come_from_the_mark_the_decorator_and_the_settings(runs, pro
     assert failed(outcomes) == {"test_orders.py::test_log_out", "test_orders_testcase.py::OrderTests::test_log_out"}
 
 
+@pytest.mark.slow
 def test_djangos_runner_judges_test_methods_with_the_option_or_the_setting(project):
     assert "\nOK" in run_django(project)  # off by default
     out = run_django(project, "--signals-strict")
@@ -173,6 +184,7 @@ def test_djangos_runner_judges_test_methods_with_the_option_or_the_setting(proje
     assert "FAIL: test_log_out (" in out
 
 
+@pytest.mark.slow
 def test_strict_mode_runs_under_xdist(project):
     outcomes, _ = run_pytest(project, "--signals-strict", "-n", "2")
     assert failed(outcomes) == WITH_FINDINGS
@@ -232,3 +244,37 @@ def test_a_strict_failure_pickles_with_its_table_for_djangos_parallel_runner():
     assert str(copy) == str(failure)
     assert "Signals sent (dt_signals_panel)" in str(copy)
     assert "post_save (1)" in str(copy)
+
+
+def _author_saves(source: kinds.Source) -> list[dict[str, Any]]:
+    return [
+        {"kind": "author_saved", "seqs": [event["seq"]], "model": event["sender"], "message": "author saved"}
+        for event in source.events
+        if event["signal"] == "post_save" and event["sender"] == "testapp.Author"
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("severity", "judged"), [("problem", True), ("notice", False)])
+def test_a_kind_registered_later_is_judged_when_its_severity_is_problem(severity, judged):
+    kind = kinds.Kind(
+        id="author_saved",
+        family="authors_saved",
+        severity=severity,
+        words="author saved",
+        label=ngettext_lazy("%(n)d author saved", "%(n)d authors saved", "n"),
+        finder=_author_saves,
+        allow=kinds.AllowShape(one="model", pair=("model", "kind")),
+    )
+    with kinds.registered(kind):
+        with StrictCheck([]) as check:
+            Author.objects.create(name="Registered")
+        failure = check.failure()
+        with StrictCheck([("testapp.Author", "author_saved")]) as allowed:
+            Author.objects.create(name="Allowed")
+        assert allowed.failure() is None
+    if judged:
+        assert failure is not None
+        assert "  - author saved\n    known and wanted? allow ('testapp.Author', 'author_saved')" in failure
+    else:
+        assert failure is None

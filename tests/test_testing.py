@@ -255,14 +255,14 @@ class MixinTests(SignalAssertionsMixin, TestCase):
         assert recording.count("pre_save") == 1
 
     def test_each_assertion_fails_as_the_test_case_fails(self):
-        with self.assertRaisesMessage(self.failureException, "expected 2 post_save, got 1"):  # noqa: SIM117
+        with self.assertRaisesMessage(AssertionError, "expected 2 post_save, got 1"):  # noqa: SIM117
             with self.assertSignalCount(post_save, 2):
                 Author.objects.create(name="Mixin")
-        with self.assertRaisesMessage(self.failureException, "was saved 2 times"), self.assertNoRedundantSaves():
+        with self.assertRaisesMessage(AssertionError, "was saved 2 times"), self.assertNoRedundantSaves():
             saved_twice()
         with self.assertNoRedundantSaves(allow=[(Author, "saved_again")]):
             saved_twice()
-        with self.assertRaisesMessage(self.failureException, "'pin' reached"), self.assertNoCredentialsInClear():
+        with self.assertRaisesMessage(AssertionError, "'pin' reached"), self.assertNoCredentialsInClear():
             user_login_failed.send(sender="shop.login", credentials={"pin": "1"})
         with self.assertNoCredentialsInClear(allow=["pin"]):
             user_login_failed.send(sender="shop.login", credentials={"pin": "1"})

@@ -9,8 +9,8 @@ import pytest
 from django.contrib.auth.signals import user_login_failed
 
 import dt_signals_panel
+from dt_signals_panel.formatting import site_text
 from dt_signals_panel.testing import format_recording
-from dt_signals_panel.text import site_text
 from tests.testapp.models import Author, Book
 
 pytestmark = pytest.mark.django_db

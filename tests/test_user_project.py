@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+#: Builds, runs or serves something of its own: left out of the fast loop (make test-fast).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = Path(__file__).resolve().parent / "user_project"
 BUGGY = PROJECT / "shop_before_fix.py"

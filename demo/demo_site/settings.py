@@ -3,6 +3,10 @@
 Two SQLite files live next to ``manage.py`` (``db.sqlite3`` and ``db_archive.sqlite3``, both git-ignored); set
 ``DEMO_DB_DIR`` to keep them somewhere else (the demo's test points it at a temporary directory), and
 ``DEMO_SHADOW_DOM=0`` to render the toolbar without its shadow root.
+
+``DEMO_DB=postgres`` (what ``make demo DB=postgres`` sets) puts both databases in the PostgreSQL cluster at
+``DT_SIGNALS_PG_HOST``/``DT_SIGNALS_PG_PORT`` instead, databases ``demo`` and ``demo_archive``: the Makefile
+starts a throwaway cluster for it with ``python -m tests.services``.
 """
 
 from __future__ import annotations
@@ -62,11 +66,22 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
+DATABASES: dict[str, dict[str, object]] = {
     "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DB_DIR / "db.sqlite3"},
     # Only shop.ArchivedOrder lives here (see shop.routers): its saves carry using="archive".
     "archive": {"ENGINE": "django.db.backends.sqlite3", "NAME": DB_DIR / "db_archive.sqlite3"},
 }
+if os.environ.get("DEMO_DB", "sqlite") == "postgres":
+    DATABASES = {
+        alias: {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": name,
+            "USER": "postgres",
+            "HOST": os.environ["DT_SIGNALS_PG_HOST"],
+            "PORT": os.environ.get("DT_SIGNALS_PG_PORT", "5432"),
+        }
+        for alias, name in (("default", "demo"), ("archive", "demo_archive"))
+    }
 DATABASE_ROUTERS = ["shop.routers.ArchiveRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

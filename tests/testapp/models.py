@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils.functional import cached_property
 
 
 class Author(models.Model):
@@ -52,8 +54,11 @@ class Hostile(models.Model):
     """Its ``__str__`` misbehaves in a way chosen per instance."""
 
     mode = models.CharField(max_length=20, default="ok")
+    #: How many times ``__str__`` ran: the panel must never be the one running it.
+    str_calls = 0
 
     def __str__(self) -> str:
+        type(self).str_calls += 1
         if self.mode == "raise":
             raise ValueError("no string for you")
         if self.mode == "html":
@@ -95,3 +100,58 @@ class LegacyAuthor(models.Model):
 
     def __str__(self) -> str:
         return f"legacy {self.name}"
+
+
+# -- the application's own code: patterns from real projects (tests/test_application_code.py) -------------
+class Note(models.Model):
+    """A row owned by a user, created as a view's first act: ``Note.objects.create(owner=request.user)``."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField(max_length=100)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Ledger(models.Model):
+    """A model tracked the way django-simple-history tracks one (see ``HistoricalLedger``)."""
+
+    name = models.CharField(max_length=50)
+    balance = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.balance}"
+
+
+class HistoricalLedger(models.Model):
+    """Shaped like django-simple-history's historical records: a copy of the tracked row's fields, and a
+    ``__str__`` that builds an instance of the tracked model (so calling it sends ``pre_init``/``post_init``)."""
+
+    history_id = models.AutoField(primary_key=True)
+    id = models.IntegerField()
+    name = models.CharField(max_length=50)
+    balance = models.IntegerField(default=0)
+    history_date = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return "%s as of %s" % (self.instance, self.history_date)  # noqa: UP031 (as simple-history writes it)
+
+    @property
+    def instance(self) -> Ledger:
+        return Ledger(id=self.id, name=self.name, balance=self.balance)
+
+
+class Badge(models.Model):
+    """A ``__str__`` served by a ``cached_property`` with a fallback when its query fails."""
+
+    name = models.CharField(max_length=50)
+
+    def __str__(self) -> str:
+        return self.display
+
+    @cached_property
+    def display(self) -> str:
+        try:
+            return f"{self.name} ({Author.objects.count()} authors)"
+        except Exception:
+            return self.name

@@ -7,7 +7,7 @@ class ArchiveRouter:
     """``ArchivedNote`` lives in the second database, so its saves carry ``using="other"``."""
 
     def _other(self, model: Any) -> bool:
-        return model._meta.label == "testapp.ArchivedNote"
+        return bool(model._meta.label == "testapp.ArchivedNote")
 
     def db_for_read(self, model: Any, **hints: Any) -> str | None:
         return "other" if self._other(model) else None

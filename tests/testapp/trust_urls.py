@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from tests.testapp import trust_views
+from tests.testapp import application_views, trust_views
 
 urlpatterns = [
     path("observe/", trust_views.observe),
@@ -18,4 +18,8 @@ urlpatterns = [
     path("escape/", trust_views.escape_everything),
     path("ajax/", trust_views.ajax),
     path("iterate/", trust_views.iterate),
+    path("app/history/", application_views.history),
+    path("app/own-note/", application_views.own_note),
+    path("app/cached-badge/", application_views.cached_badge),
+    path("app/lazy-logout/", application_views.lazy_logout),
 ]

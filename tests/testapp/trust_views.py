@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth.signals import user_login_failed
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_save, pre_save
 from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -70,11 +70,44 @@ def observe(request: HttpRequest) -> HttpResponse:
     bare = step("bare_create", lambda: Bare.objects.create(name="b"))
     step("bare_delete", bare.delete)
     step("queryset_delete", lambda: Quiet.objects.filter(pk=quiet.pk).delete())
+    step(
+        "update_or_create_new", lambda: Author.objects.update_or_create(name="Upserted", defaults={"name": "Upserted"})
+    )
+    step("update_or_create_existing", lambda: Author.objects.update_or_create(name="Upserted", defaults={"name": "Up"}))
+    step("select_for_update", _locked_authors)
+    step("savepoints_and_on_commit", _savepoints_and_on_commit)
     user = step("authenticate", lambda: authenticate(request, username="alice", password="wonderland"))
     step("login", lambda: login(request, user))
     step("failed_authenticate", lambda: authenticate(request, username="alice", password="wrong"))
     step("logout", lambda: logout(request))
     return page(json.dumps(steps))
+
+
+def _locked_authors() -> list[str]:
+    with transaction.atomic():
+        return [a.name for a in Author.objects.select_for_update().order_by("pk")]
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def _savepoints_and_on_commit() -> tuple[bool, int, list[str]]:
+    """A savepoint rolled back inside a transaction, with on_commit callbacks on both levels: what stays
+    (the inner row and callback do not), and which callbacks ran or wait for the outermost commit."""
+    ran: list[str] = []
+    pending_before = len(connection.run_on_commit)
+    with transaction.atomic():
+        transaction.on_commit(lambda: ran.append("outer"))
+        try:
+            with transaction.atomic():
+                Tag.objects.create(name="rolled-back")
+                transaction.on_commit(lambda: ran.append("inner"))
+                raise _RolledBack
+        except _RolledBack:
+            pass
+        kept = Tag.objects.filter(name="rolled-back").exists()
+    return kept, len(connection.run_on_commit) - pending_before, ran
 
 
 # -- isolation ------------------------------------------------------------------------------------------
@@ -270,7 +303,9 @@ def zoo(request: HttpRequest, case: str) -> HttpResponse:
         try:
             Bare.objects.create(name="boom")
         except Exception as error:
-            seen.append(f"{type(error).__name__}: {error} from {error.__traceback__.tb_next is not None}")
+            seen.append(
+                f"{type(error).__name__}: {error} from {error.__traceback__ is not None and error.__traceback__.tb_next is not None}"
+            )
         seen.append(Bare.objects.count())
     elif case == "receiver-raises-uncaught":
         Bare.objects.create(name="boom")
@@ -333,7 +368,7 @@ html_receiver.__qualname__ = "<script>receiverName()</script>"
 def escape_everything(request: HttpRequest) -> HttpResponse:
     """HTML wherever a value can come from: a model's str(), a string sender, a credential key and value,
     an argument, a receiver's name and exception, a source line in the stack."""
-    Hostile.objects.create(mode="html")  # <script>sourceLine()</script>
+    Author.objects.create(name="<script>alert('x')</script>")  # <script>sourceLine()</script>
     user_login_failed.send(
         sender="<script>senderName()</script>",
         credentials={"<script>credentialKey()</script>": "<script>credentialValue()</script>"},
@@ -363,14 +398,14 @@ async def aobserve(request: HttpRequest) -> HttpResponse:
     author = await Author.objects.acreate(name="Async observed")
     steps["acreate"] = author.pk is not None
     author.name = "Async observed again"
-    steps["asave"] = repr(await author.asave())
+    steps["asave"] = repr(await author.asave())  # type: ignore[func-returns-value]
     steps["aupdate"] = await Author.objects.filter(pk=author.pk).aupdate(name="Async updated")
     bare = await Bare.objects.acreate(name="b")
     steps["bare_adelete"] = repr(await bare.adelete())
     steps["adelete"] = repr(await author.adelete())
     user = await aauthenticate(request, username="alice", password="wonderland")
     steps["aauthenticate"] = repr(user)
-    steps["alogin"] = repr(await alogin(request, user))
+    steps["alogin"] = repr(await alogin(request, user))  # type: ignore[func-returns-value]
     steps["failed_aauthenticate"] = repr(await aauthenticate(request, username="alice", password="wrong"))
-    steps["alogout"] = repr(await alogout(request))
+    steps["alogout"] = repr(await alogout(request))  # type: ignore[func-returns-value]
     return page(json.dumps(steps))
