@@ -1,0 +1,253 @@
+"""What the panel never shows in clear: credential models' keys, and echoes of values it masked.
+
+Three rules live here, apart from the code that describes values, so that each is decided once:
+
+* **Credential models.** A model whose primary key is a credential (``sessions.Session``, keyed by the session
+  key; a token model such as Django REST framework's ``authtoken.Token``, keyed by the token) is named by a
+  masked pk: the mask and a short keyed digest, so two rows stay apart in findings without revealing either.
+  The digest is an HMAC under a secret drawn once per process and never stored, so it cannot be reversed or
+  recomputed from what the toolbar's store holds.
+* **Echoes.** Every raw value the panel masked for one send (sensitive credentials, sensitive-named
+  arguments and the keys of mappings among them, a credential model's pk) is scrubbed from every other text
+  of that event: receivers' exception messages, the send's own error, labels, other arguments. A receiver
+  that raises ``int(credentials["otp"])`` would otherwise quote the one-time code beside its mask.
+* **Request-likes.** A request, or an object wrapping one (Django REST framework's ``Request`` keeps the
+  ``HttpRequest`` in ``_request``), is recognised without running its code (no ``__getattr__``, no
+  property), so it can be labelled by method and path only.
+
+Nothing here calls application code: values are read only when they are ``str``, ``bytes``, numbers, or
+the plain containers holding them, and attributes through ``inspect.getattr_static`` / ``vars()``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import inspect
+import re
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Model
+from django.http import HttpRequest
+
+#: What a masked value is shown as (events.MASK is the same text).
+MASK = "••••••••"
+#: Per-process key for the digests: never stored, never shown, so a digest says only "same or different".
+_DIGEST_KEY = secrets.token_bytes(32)
+#: Hex digits of digest shown after a masked pk: enough to tell a handful of rows apart.
+DIGEST_CHARS = 6
+#: Masked values shorter than this are scrubbed only where quoted (``'123'``), not everywhere: scrubbing
+#: every "1" from every text would garble the panel and point at where the value is.
+SHORT = 4
+#: How deep masked values are looked for inside plain containers (as deep as ``events.describe`` looks).
+MAX_DEPTH = 3
+#: Key under which a freshly built event carries the values to scrub until its send finishes; popped by
+#: :func:`finish`, and dropped by the store encoding (``stored.encode``) should a send never finish.
+PENDING = "\x00masked"
+
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+def digest(value: str) -> str:
+    """A short keyed digest of ``value``: equal values give equal digests within one process, nothing more."""
+    mac = hmac.new(_DIGEST_KEY, value.encode("utf-8", "surrogatepass"), hashlib.sha256)
+    return mac.hexdigest()[:DIGEST_CHARS]
+
+
+def masked(value: str) -> str:
+    """The mask followed by the digest of ``value``: what a credential model's pk is shown as."""
+    return f"{MASK} {digest(value)}"
+
+
+# -- credential models ------------------------------------------------------------------------------------
+def _name_words(name: str) -> list[str]:
+    return [word.lower() for part in name.split("_") for word in _WORDS.findall(part)]
+
+
+def is_credential_model(model: type[Model], sensitive: re.Pattern[str]) -> bool:
+    """A model whose pk field name looks sensitive (searched, as argument names are: ``session_key``,
+    ``key``, ``token``), or whose name has a word the pattern matches in full (``Session``, ``AuthToken``,
+    ``APIKey``; not ``Author``, which only contains "auth")."""
+    meta = model._meta
+    pk = meta.pk
+    if pk is not None and sensitive.search(pk.name):
+        return True
+    return any(sensitive.fullmatch(word) for word in _name_words(meta.object_name or ""))
+
+
+def pk_text(instance: Model) -> str | None:
+    """The pk as text, read from the instance's ``__dict__`` (no descriptor, no ``__str__`` of a model)."""
+    meta = instance._meta
+    if meta.pk is None:
+        return None
+    value = vars(instance).get(meta.pk.attname)
+    if value is None:
+        return None
+    return _plain_text(value)
+
+
+def shown_pk(instance: Model, pk: Any, sensitive: re.Pattern[str]) -> str | None:
+    """The pk as the panel may show it: masked with a digest for a credential model, ``None`` otherwise (the
+    caller shows it as usual)."""
+    if pk is None or not is_credential_model(type(instance), sensitive):
+        return None
+    text = _plain_text(pk)
+    return masked(text if text is not None else f"<{type(pk).__qualname__}>")
+
+
+def credential_label(instance: Model, label: str, sensitive: re.Pattern[str]) -> str:
+    """``label`` for an ordinary model; ``app.Model #<masked pk>`` alone for a credential model, whose
+    label text (a session's ``__str__`` is its key) is no safer than its pk."""
+    if not is_credential_model(type(instance), sensitive):
+        return label
+    pk = pk_text(instance)
+    head = f"{instance._meta.label} #{masked(pk)}" if pk is not None else f"{instance._meta.label} (unsaved)"
+    return head
+
+
+# -- echoes ------------------------------------------------------------------------------------------------
+def _plain_text(value: Any) -> str | None:
+    """``value`` as text when that runs no application code: str, bytes and the built-in numbers only."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return None
+    if type(value) in (int, float):
+        return repr(value)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "replace")
+    return None
+
+
+def collect(value: Any, into: list[str], depth: int = 0) -> None:
+    """Add every plain value inside ``value`` (itself, or the items of the plain lists, tuples, sets and
+    dicts holding it) to ``into``: all of it is about to be masked."""
+    text = _plain_text(value)
+    if text is not None:
+        if text:
+            into.append(text)
+        return
+    if depth >= MAX_DEPTH:
+        return
+    kind = type(value)
+    if kind is dict:
+        for key, item in list(value.items())[:50]:
+            collect(key, into, depth + 1)
+            collect(item, into, depth + 1)
+    elif kind in (list, tuple, set, frozenset):
+        for item in list(value)[:50]:
+            collect(item, into, depth + 1)
+
+
+def collect_sensitive(value: Any, sensitive: re.Pattern[str], into: list[str], depth: int = 0) -> None:
+    """The values under sensitive-named keys of the plain dicts inside ``value``: ``describe`` masks those
+    too, so they must not come back through another field."""
+    if depth >= MAX_DEPTH:
+        return
+    kind = type(value)
+    if kind is dict:
+        for key, item in list(value.items())[:50]:
+            if isinstance(key, str) and sensitive.search(key):
+                collect(item, into)
+            else:
+                collect_sensitive(item, sensitive, into, depth + 1)
+    elif kind in (list, tuple):
+        for item in value[:50]:
+            collect_sensitive(item, sensitive, into, depth + 1)
+
+
+def _forms(values: Iterable[str]) -> list[tuple[str, bool]]:
+    """Each value in the forms it is echoed in (as is, and as ``repr`` quotes it), longest first so that a
+    value inside another is not scrubbed first; short values only in their quoted forms."""
+    found: dict[str, bool] = {}
+    for value in values:
+        forms = [repr(value), repr(value.encode("utf-8", "replace"))]
+        if len(value) >= SHORT:
+            forms.append(value)
+        for form in forms:
+            found[form] = True
+    return sorted(((form, True) for form in found), key=lambda item: -len(item[0]))
+
+
+def scrubber(values: Iterable[str]) -> re.Pattern[str] | None:
+    """One pattern that finds every echo of ``values``; ``None`` when there is nothing to find."""
+    forms = [form for form, _ in _forms(v for v in values if v)]
+    if not forms:
+        return None
+    return re.compile("|".join(re.escape(form) for form in forms))
+
+
+def scrub(data: Any, pattern: re.Pattern[str] | None) -> Any:
+    """``data`` (JSON-ready: str, numbers, lists, str-keyed dicts) with every echo replaced by the mask;
+    keys included. Containers are scrubbed in place and returned."""
+    if pattern is None:
+        return data
+    if isinstance(data, str):
+        return pattern.sub(MASK, data) if data != MASK else data
+    if isinstance(data, list):
+        for i, item in enumerate(data):
+            data[i] = scrub(item, pattern)
+        return data
+    if isinstance(data, dict):
+        for key in list(data):
+            item = scrub(data.pop(key), pattern)
+            data[scrub(key, pattern) if isinstance(key, str) else key] = item
+        return data
+    return data
+
+
+def hold(event: dict[str, Any], values: list[str]) -> None:
+    """Scrub what the event holds now, and keep ``values`` with it until its send finishes (see
+    :func:`finish`): the receivers, whose errors may echo them, have not run yet."""
+    if not values:
+        return
+    pattern = scrubber(values)
+    scrub(event, pattern)
+    event[PENDING] = (tuple(values), pattern)
+
+
+def finish(event: dict[str, Any]) -> tuple[str, ...]:
+    """After the send: scrub what the receivers added (their errors, the send's error) and return the raw
+    values, for the request-wide scrub of :func:`scrub_stats`. Nothing of them stays on the event."""
+    pending = event.pop(PENDING, None)
+    if pending is None:
+        return ()
+    values, pattern = pending
+    scrub(event, pattern)
+    return tuple(values)
+
+
+# -- request-likes -----------------------------------------------------------------------------------------
+def wrapped_request(value: Any) -> HttpRequest | None:
+    """The ``HttpRequest`` that ``value`` is or wraps, found without running ``value``'s code: DRF's
+    ``Request`` (and look-alikes) keep it in an instance attribute, and delegate everything else through a
+    ``__getattr__`` whose ``str()`` carries the query string."""
+    if isinstance(value, HttpRequest):
+        return value
+    if isinstance(value, type):
+        return None
+    try:
+        attributes = vars(value)
+    except TypeError:  # no __dict__: slots or a built-in; look at the slots without running descriptors
+        attributes = {}
+        for name in ("_request", "request"):
+            try:
+                found = inspect.getattr_static(value, name)
+            except AttributeError:
+                continue
+            attributes[name] = found
+    for name in ("_request", "request"):
+        inner = attributes.get(name)
+        if isinstance(inner, HttpRequest):
+            return inner
+    return None
+
+
+def request_parts(request: HttpRequest) -> tuple[str, str]:
+    """Method and path of a request, read from its ``__dict__`` (both are plain attributes Django sets)."""
+    attributes = vars(request)
+    method = attributes.get("method")
+    path = attributes.get("path")
+    return (method if isinstance(method, str) else "?", path if isinstance(path, str) else "?")

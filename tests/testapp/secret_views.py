@@ -1,0 +1,91 @@
+"""Views for the secrets and store-encoding tests: hostile keys, request-likes, credential models, echoes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_login_failed
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+from tests.testapp.models import Author
+from tests.testapp.trust_views import odd_values
+from tests.testapp.views import page
+
+#: Keys djdt's store decoder (7.0+) reads as its own markers, a key that looks like our escaped form, and
+#: values that are not valid base64, so a misread key fails to decode rather than passing unnoticed.
+HOSTILE_KEYS = ["__djdt_binary__", "__djdt_postgis__", "\\__djdt_binary__", "__dunder__", "\\"]
+HOSTILE = dict.fromkeys(HOSTILE_KEYS, "not base64 ~!")
+#: Valid base64: misread, it would come back as bytes.
+HOSTILE_B64 = {"__djdt_binary__": "aGVsbG8=", "is_geometry": True}
+#: Text that cannot be encoded as UTF-8: a page that renders the panel inline could not be sent.
+LONE_SURROGATE = "half \ud800 pair"
+
+
+def hostile_keys(request: HttpRequest) -> HttpResponse:
+    try:
+        Author(**HOSTILE)  # pre_init is sent with these kwargs before Django rejects them
+    except TypeError:
+        pass
+    odd_values.send(sender=None, payload=HOSTILE, other=HOSTILE_B64, nested={"a": [HOSTILE]}, **HOSTILE)
+    odd_values.send(sender=None, surrogate=LONE_SURROGATE, **{LONE_SURROGATE: 1})
+    user_login_failed.send(sender=__name__, credentials={"username": HOSTILE, **HOSTILE}, request=request)
+    return page()
+
+
+class WrappedRequest:
+    """What Django REST framework's ``Request`` looks like from outside: the ``HttpRequest`` in ``_request``,
+    everything else delegated, and a ``str()`` that names the full URL with its query string."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self._request = request
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._request, name)
+
+    def __str__(self) -> str:
+        return f"<Request {self._request.get_full_path()}>"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def request_like(request: HttpRequest) -> HttpResponse:
+    """A ``login()`` of an API view: the request argument is a wrapper."""
+    wrapped: Any = WrappedRequest(request)
+    try:
+        from rest_framework.request import Request
+
+        wrapped_by_drf: Any = Request(request)
+    except ImportError:  # pragma: no cover - djangorestframework is in the test group
+        wrapped_by_drf = wrapped
+    user_login_failed.send(sender=__name__, credentials={"username": "alice"}, request=wrapped)
+    user_login_failed.send(sender=__name__, credentials={"username": "alice"}, request=wrapped_by_drf)
+    odd_values.send(sender=None, request=wrapped, context={"request": wrapped_by_drf})
+    return page()
+
+
+#: A one-time code that a receiver quotes in its exception.
+OTP = "48213x"
+#: A longer secret, sent under a sensitive argument name and echoed by the receiver's error.
+API_SECRET = "s3kr1t-echo-value-0042"
+
+
+def echo_receiver(sender: Any, credentials: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    """Raises with the one-time code in its message, as ``int(credentials["otp"])`` does."""
+    if credentials is not None:
+        int(credentials["otp"])
+    raise ValueError(f"bad signature {kwargs.get('signature')!r} for {kwargs.get('note')}")
+
+
+def echoes(request: HttpRequest) -> HttpResponse:
+    user_login_failed.send_robust(sender=__name__, credentials={"username": "alice", "otp": OTP}, request=request)
+    odd_values.send_robust(sender=None, signature=API_SECRET, note=f"note that quotes {API_SECRET}")
+    return page()
+
+
+urlpatterns = [
+    path("hostile-keys/", hostile_keys),
+    path("request-like/", request_like),
+    path("echoes/", echoes),
+]
