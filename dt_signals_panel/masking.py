@@ -79,10 +79,10 @@ def is_credential_model(model: type[Model], sensitive: re.Pattern[str]) -> bool:
 
 def pk_text(instance: Model) -> str | None:
     """The pk as text, read from the instance's ``__dict__`` (no descriptor, no ``__str__`` of a model)."""
-    meta = instance._meta
-    if meta.pk is None:
+    pk: Any = instance._meta.pk  # None on an abstract model, whatever the stubs say
+    if pk is None:
         return None
-    value = vars(instance).get(meta.pk.attname)
+    value = vars(instance).get(pk.attname)
     if value is None:
         return None
     return _plain_text(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.contrib.auth.signals import user_login_failed
@@ -23,10 +24,8 @@ LONE_SURROGATE = "half \ud800 pair"
 
 
 def hostile_keys(request: HttpRequest) -> HttpResponse:
-    try:
+    with contextlib.suppress(TypeError):
         Author(**HOSTILE)  # pre_init is sent with these kwargs before Django rejects them
-    except TypeError:
-        pass
     odd_values.send(sender=None, payload=HOSTILE, other=HOSTILE_B64, nested={"a": [HOSTILE]}, **HOSTILE)
     odd_values.send(sender=None, surrogate=LONE_SURROGATE, **{LONE_SURROGATE: 1})
     user_login_failed.send(sender=__name__, credentials={"username": HOSTILE, **HOSTILE}, request=request)
