@@ -18,7 +18,7 @@ from django.conf import settings
 #: second factors and session material that ``django.contrib.auth`` lets through in clear.
 BASE_SENSITIVE_PATTERN = (
     r"api|auth|token|key|secret|pass|signature|cookie|session|csrf|pin|otp|pwd|credential|"
-    r"card|cvv|cvc|ssn|private|code"
+    r"card|cvv|cvc|ssn|private|code|jwt|bearer|hmac|nonce|salt"
 )
 
 DEFAULTS: dict[str, Any] = {

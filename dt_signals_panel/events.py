@@ -16,9 +16,8 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
 
-from dt_signals_panel import snapshots
+from dt_signals_panel import masking, snapshots
 from dt_signals_panel.conf import Config
 
 #: What ``django.contrib.auth`` puts in place of a credential its own rule matches.
@@ -27,7 +26,7 @@ DJANGO_MASK = "********************"
 DJANGO_CREDENTIAL_RULE = re.compile("api|token|key|secret|password|signature", re.IGNORECASE)
 #: The sender ``authenticate()`` and ``aauthenticate()`` use; any other sender bypassed Django's masking.
 AUTH_SENDER = "django.contrib.auth"
-MASK = "••••••••"
+MASK = masking.MASK
 MAX_TEXT = 200
 MAX_ITEMS = 20
 MAX_DEPTH = 3
@@ -146,7 +145,7 @@ def instance_label(instance: Model) -> str:
     text, note = str_with_note(instance)
     if text:
         head = f"{head} “{text}”"
-    return f"{head} [{note}]" if note else head
+    return masking.credential_label(instance, f"{head} [{note}]" if note else head)
 
 
 def row_key(instance: Model) -> dict[str, Any] | None:
@@ -158,7 +157,7 @@ def row_key(instance: Model) -> dict[str, Any] | None:
     if pk is None:
         return None
     concrete = instance._meta.concrete_model or type(instance)
-    return {"model": concrete._meta.label, "pk": clip(str(pk), 40)}
+    return {"model": concrete._meta.label, "pk": masking.shown_pk(instance, pk) or clip(str(pk), 40)}
 
 
 def describe(value: Any, config: Config, depth: int = 0) -> Any:
@@ -180,7 +179,7 @@ def _describe(value: Any, config: Config, depth: int) -> Any:
         return sender_label(value)
     if isinstance(value, QuerySet):
         return f"QuerySet of {value.model._meta.label}"
-    if isinstance(value, HttpRequest):
+    if masking.wrapped_request(value) is not None:
         return request_label(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         return f"<{len(value)} bytes>"
@@ -207,7 +206,9 @@ def describe_mapping(value: Mapping[Any, Any], config: Config, depth: int) -> di
             result["…"] = f"{len(value) - MAX_ITEMS} more"
             break
         name = key_name(key)
-        result[name] = MASK if config.sensitive.search(name) else describe(item, config, depth + 1)
+        result[name] = (
+            MASK if masking.sensitive_name(key, name, config.sensitive) else describe(item, config, depth + 1)
+        )
     return result
 
 
@@ -220,27 +221,33 @@ def key_name(key: Any) -> str:
 
 
 def request_label(request: Any) -> str:
-    """Method and path only: the query string and body may carry the very secrets we mask."""
-    try:
-        return clip(f"{request.method} {request.path}")
-    except Exception:
-        return "<request>"
+    """Method and path only, for a request or anything wrapping one (DRF's ``Request``), read without
+    running its code: the query string and body may carry the very secrets we mask, and a wrapper's
+    ``str()`` shows the query string."""
+    parts = masking.request_parts(request)
+    return clip(f"{parts[0]} {parts[1]}") if parts is not None else "<request>"
 
 
-def credential_report(credentials: Any, sender: Any, config: Config) -> list[dict[str, Any]]:
-    """One row per credential key: its status and a value safe to show."""
+def credential_report(
+    credentials: Any, sender: Any, config: Config, masked: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """One row per credential key: its status and a value safe to show. The raw values masked here are
+    added to ``masked``, so that no other field of the event echoes them."""
     if not isinstance(credentials, Mapping):
         return [{"key": "(credentials)", "status": "not_a_dict", "value": f"<{type(credentials).__name__}>"}]
     through_django = sender == AUTH_SENDER
+    secrets: list[str] = [] if masked is None else masked
     rows = []
     for key, value in list(credentials.items())[:MAX_ITEMS]:
         name = key_name(key)
-        if value == DJANGO_MASK and DJANGO_CREDENTIAL_RULE.search(name):
+        if type(value) is str and value == DJANGO_MASK and DJANGO_CREDENTIAL_RULE.search(name):
             status, shown = "masked_by_django", DJANGO_MASK
-        elif config.sensitive.search(name):
+        elif masking.sensitive_name(key, name, config.sensitive):
             status, shown = "sensitive_in_clear", MASK
+            masking.collect(value, secrets)
         else:
             status, shown = "not_sensitive", describe(value, config, 1)
+            masking.collect_sensitive(value, config.sensitive, secrets)
         rows.append({"key": name, "status": status, "value": shown, "via_authenticate": through_django})
     return rows
 
@@ -262,9 +269,11 @@ def build(name: str, sender: str, named: dict[str, Any], config: Config, *, deta
 def _build(name: str, sender: str, named: dict[str, Any], config: Config) -> dict[str, Any]:
     arguments: dict[str, Any] = {}
     event: dict[str, Any] = {"signal": name, "sender": sender, "args": arguments}
+    # Raw values masked for this send; scrubbed from every other text of the event (masking.hold).
+    masked: list[str] = []
     for key, value in named.items():
         if key == "credentials":
-            event["credentials"] = credential_report(value, sender, config)
+            event["credentials"] = credential_report(value, sender, config, masked)
         elif key in ("update_fields", "pk_set") and isinstance(value, (set, frozenset, list, tuple)):
             # Sorted in full so the same set always reads the same; only the first MAX_ITEMS are kept.
             shown = sorted((describe(v, config, 1) for v in value), key=str)
@@ -272,6 +281,8 @@ def _build(name: str, sender: str, named: dict[str, Any], config: Config) -> dic
             arguments[key] = shown[:MAX_ITEMS] + extra
         elif key == "instance" and isinstance(value, Model):
             arguments[key] = instance_label(value)
+            if masking.is_credential_model(value._meta.model, config.sensitive):
+                masking.collect(masking.pk_text(value), masked)
             row = row_key(value)
             if row is not None:
                 event["row"] = row
@@ -279,10 +290,13 @@ def _build(name: str, sender: str, named: dict[str, Any], config: Config) -> dic
                 _note_changes(event, value, named.get("update_fields"))
         elif config.sensitive.search(key) and key not in ("using", "origin"):
             arguments[key] = MASK
+            masking.collect(value, masked)
         else:
             arguments[key] = describe(value, config)
+            masking.collect_sensitive(value, config.sensitive, masked)
     if "row" in event:
         event["row"]["using"] = arguments.get("using")
+    masking.hold(event, masked)
     return event
 
 
@@ -300,7 +314,9 @@ def _build_light(name: str, sender: str, named: dict[str, Any], config: Config) 
         fields = named["update_fields"]
         arguments["update_fields"] = None if fields is None else sorted(str(f) for f in fields)
     if "credentials" in named:  # rare, and the credentials finding must see every one
-        event["credentials"] = credential_report(named["credentials"], sender, config)
+        masked: list[str] = []
+        event["credentials"] = credential_report(named["credentials"], sender, config, masked)
+        masking.hold(event, masked)
     if isinstance(instance, Model):
         row = row_key(instance)
         if row is not None:

@@ -13,7 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from dt_signals_panel import signals
+from dt_signals_panel import masking, signals
 from dt_signals_panel.recorder import Recording
 
 #: Bumped when the shape of the stats changes, so a stored toolbar from an older version is recognised.
@@ -337,7 +337,7 @@ def build_stats(recording: Recording) -> dict[str, Any]:
         "shown": sum(len(group["events"]) for group in groups),
         "dropped": recording.dropped,
     }
-    return {
+    stats = {
         "version": STATS_VERSION,
         "summary": summary,
         "groups": groups,
@@ -351,3 +351,6 @@ def build_stats(recording: Recording) -> dict[str, Any]:
         "stacks": stacks,
         "duration_ms": round(recording.duration_ms or 0.0, 3),
     }
+    # A value masked in one event must not come back in another (a later receiver's error, a label).
+    scrubbed: dict[str, Any] = masking.scrub(stats, masking.scrubber(recording.masked))
+    return scrubbed

@@ -12,7 +12,7 @@ Three rules live here, apart from the code that describes values, so that each i
   of that event: receivers' exception messages, the send's own error, labels, other arguments. A receiver
   that raises ``int(credentials["otp"])`` would otherwise quote the one-time code beside its mask.
 * **Request-likes.** A request, or an object wrapping one (Django REST framework's ``Request`` keeps the
-  ``HttpRequest`` in ``_request``), is recognised without running its code (no ``__getattr__``, no
+  ``HttpRequest`` in its ``_request`` attribute), is recognised without running its code (no ``__getattr__``, no
   property), so it can be labelled by method and path only.
 
 Nothing here calls application code: values are read only when they are ``str``, ``bytes``, numbers, or
@@ -31,6 +31,7 @@ from typing import Any
 
 from django.db.models import Model
 from django.http import HttpRequest
+from django.utils.functional import LazyObject, empty
 
 #: What a masked value is shown as (events.MASK is the same text).
 MASK = "••••••••"
@@ -66,15 +67,32 @@ def _name_words(name: str) -> list[str]:
     return [word.lower() for part in name.split("_") for word in _WORDS.findall(part)]
 
 
-def is_credential_model(model: type[Model], sensitive: re.Pattern[str]) -> bool:
+#: (model, pattern) -> whether it holds credentials; asked for every row a save or delete touches.
+_credential_models: dict[tuple[type[Model], re.Pattern[str]], bool] = {}
+
+
+def _pattern(sensitive: re.Pattern[str] | None) -> re.Pattern[str]:
+    if sensitive is not None:
+        return sensitive
+    from dt_signals_panel.conf import get_config
+
+    return get_config().sensitive
+
+
+def is_credential_model(model: type[Model], sensitive: re.Pattern[str] | None = None) -> bool:
     """A model whose pk field name looks sensitive (searched, as argument names are: ``session_key``,
     ``key``, ``token``), or whose name has a word the pattern matches in full (``Session``, ``AuthToken``,
     ``APIKey``; not ``Author``, which only contains "auth")."""
-    meta = model._meta
-    pk = meta.pk
-    if pk is not None and sensitive.search(pk.name):
-        return True
-    return any(sensitive.fullmatch(word) for word in _name_words(meta.object_name or ""))
+    pattern = _pattern(sensitive)
+    known = _credential_models.get((model, pattern))
+    if known is None:
+        meta = model._meta
+        pk: Any = meta.pk
+        known = bool(pk is not None and pattern.search(pk.name)) or any(
+            pattern.fullmatch(word) for word in _name_words(meta.object_name or "")
+        )
+        _credential_models[(model, pattern)] = known
+    return known
 
 
 def pk_text(instance: Model) -> str | None:
@@ -82,29 +100,38 @@ def pk_text(instance: Model) -> str | None:
     pk: Any = instance._meta.pk  # None on an abstract model, whatever the stubs say
     if pk is None:
         return None
-    value = vars(instance).get(pk.attname)
+    if LazyObject in type(instance).__mro__:  # request.user: the instance inside, if it was ever made
+        instance = object.__getattribute__(instance, "__dict__").get("_wrapped", empty)
+        if instance is empty:
+            return None
+    value = object.__getattribute__(instance, "__dict__").get(pk.attname)
     if value is None:
         return None
     return _plain_text(value)
 
 
-def shown_pk(instance: Model, pk: Any, sensitive: re.Pattern[str]) -> str | None:
+def shown_pk(instance: Model, pk: Any, sensitive: re.Pattern[str] | None = None) -> str | None:
     """The pk as the panel may show it: masked with a digest for a credential model, ``None`` otherwise (the
     caller shows it as usual)."""
-    if pk is None or not is_credential_model(type(instance), sensitive):
+    if pk is None or not is_credential_model(instance._meta.model, sensitive):
         return None
     text = _plain_text(pk)
     return masked(text if text is not None else f"<{type(pk).__qualname__}>")
 
 
-def credential_label(instance: Model, label: str, sensitive: re.Pattern[str]) -> str:
+def credential_label(instance: Model, label: str, sensitive: re.Pattern[str] | None = None) -> str:
     """``label`` for an ordinary model; ``app.Model #<masked pk>`` alone for a credential model, whose
     label text (a session's ``__str__`` is its key) is no safer than its pk."""
-    if not is_credential_model(type(instance), sensitive):
+    if not is_credential_model(instance._meta.model, sensitive):
         return label
     pk = pk_text(instance)
-    head = f"{instance._meta.label} #{masked(pk)}" if pk is not None else f"{instance._meta.label} (unsaved)"
-    return head
+    return f"{instance._meta.label} #{masked(pk)}" if pk is not None else f"{instance._meta.label} (unsaved)"
+
+
+def sensitive_name(key: Any, shown: str, sensitive: re.Pattern[str]) -> bool:
+    """Whether a mapping key looks sensitive, judged on the whole key (``shown`` may be clipped for display,
+    and the sensitive part of a long key may be past the clip)."""
+    return bool(sensitive.search(key if isinstance(key, str) else shown))
 
 
 # -- echoes ------------------------------------------------------------------------------------------------
@@ -158,25 +185,20 @@ def collect_sensitive(value: Any, sensitive: re.Pattern[str], into: list[str], d
             collect_sensitive(item, sensitive, into, depth + 1)
 
 
-def _forms(values: Iterable[str]) -> list[tuple[str, bool]]:
-    """Each value in the forms it is echoed in (as is, and as ``repr`` quotes it), longest first so that a
-    value inside another is not scrubbed first; short values only in their quoted forms."""
-    found: dict[str, bool] = {}
-    for value in values:
-        forms = [repr(value), repr(value.encode("utf-8", "replace"))]
-        if len(value) >= SHORT:
-            forms.append(value)
-        for form in forms:
-            found[form] = True
-    return sorted(((form, True) for form in found), key=lambda item: -len(item[0]))
-
-
 def scrubber(values: Iterable[str]) -> re.Pattern[str] | None:
-    """One pattern that finds every echo of ``values``; ``None`` when there is nothing to find."""
-    forms = [form for form, _ in _forms(v for v in values if v)]
+    """One pattern that finds every echo of ``values``: as is, and as ``repr`` quotes it (a short value only
+    quoted), longest first so that a value inside another is not scrubbed first; ``None`` when there is
+    nothing to find."""
+    forms: set[str] = set()
+    for value in values:
+        if not value:
+            continue
+        forms.update((repr(value), repr(value.encode("utf-8", "replace"))))
+        if len(value) >= SHORT:
+            forms.add(value)
     if not forms:
         return None
-    return re.compile("|".join(re.escape(form) for form in forms))
+    return re.compile("|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True)))
 
 
 def scrub(data: Any, pattern: re.Pattern[str] | None) -> Any:
@@ -220,34 +242,36 @@ def finish(event: dict[str, Any]) -> tuple[str, ...]:
 
 
 # -- request-likes -----------------------------------------------------------------------------------------
+_NOT_WRAPPERS = (str, bytes, bytearray, memoryview, int, float, bool, dict, list, tuple, set, frozenset, type(None))
+
+
 def wrapped_request(value: Any) -> HttpRequest | None:
     """The ``HttpRequest`` that ``value`` is or wraps, found without running ``value``'s code: DRF's
     ``Request`` (and look-alikes) keep it in an instance attribute, and delegate everything else through a
-    ``__getattr__`` whose ``str()`` carries the query string."""
+    ``__getattr__`` whose ``str()`` carries the query string. ``inspect.getattr_static`` reads the instance
+    dict and slots without running ``__getattr__``, ``__getattribute__`` or a property."""
     if isinstance(value, HttpRequest):
         return value
-    if isinstance(value, type):
+    if type(value) in _NOT_WRAPPERS or isinstance(value, type):
         return None
     try:
-        attributes = vars(value)
-    except TypeError:  # no __dict__: slots or a built-in; look at the slots without running descriptors
-        attributes = {}
-        for name in ("_request", "request"):
-            try:
-                found = inspect.getattr_static(value, name)
-            except AttributeError:
-                continue
-            attributes[name] = found
-    for name in ("_request", "request"):
-        inner = attributes.get(name)
-        if isinstance(inner, HttpRequest):
-            return inner
-    return None
+        inner = inspect.getattr_static(value, "_request")
+    except Exception:
+        return None
+    return inner if isinstance(inner, HttpRequest) else None
 
 
-def request_parts(request: HttpRequest) -> tuple[str, str]:
-    """Method and path of a request, read from its ``__dict__`` (both are plain attributes Django sets)."""
-    attributes = vars(request)
-    method = attributes.get("method")
-    path = attributes.get("path")
-    return (method if isinstance(method, str) else "?", path if isinstance(path, str) else "?")
+def request_parts(value: Any) -> tuple[str, str] | None:
+    """Method and path of a request or request-like, read without running its code (both are plain
+    attributes Django sets on the ``HttpRequest``); ``None`` for anything else."""
+    request = wrapped_request(value)
+    if request is None:
+        return None
+    parts = []
+    for name in ("method", "path"):
+        try:
+            found = inspect.getattr_static(request, name)
+        except Exception:
+            found = None
+        parts.append(found if isinstance(found, str) else "?")
+    return parts[0], parts[1]

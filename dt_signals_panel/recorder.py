@@ -17,7 +17,7 @@ from typing import Any
 
 from django.dispatch import Signal
 
-from dt_signals_panel import events
+from dt_signals_panel import events, masking
 from dt_signals_panel.conf import Config, get_config
 from dt_signals_panel.signals import INIT_SIGNALS, tracked_signals
 from dt_signals_panel.wrappers import install, open_recordings, parent_events, uninstall
@@ -54,6 +54,9 @@ class Recording:
         self._hidden_modules: dict[str, bool] = {}
         self.stacks: list[list[list[Any]]] = []
         self._final_inits: list[dict[str, Any]] | None = None
+        # Raw values masked in any event of this recording, for the request-wide scrub of build_stats; in
+        # memory only, never in an event.
+        self.masked: set[str] = set()
 
     # -- read API -------------------------------------------------------------------------------------
     def count(self, signal: str, sender: Any = None) -> int:
@@ -213,6 +216,7 @@ class Recording:
         # Receivers that ran, even when one raised: the ones before it and the one that raised have timings.
         ran = result if isinstance(result, list) else [(receiver, None) for receiver, _ in timings or ()]
         event["receivers"] = events.describe_receivers(ran, timings or [])
+        self.masked.update(masking.finish(event))
 
 
 def _is_module_or_child(module: str, prefixes: tuple[str, ...]) -> bool:
