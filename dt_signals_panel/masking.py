@@ -185,37 +185,51 @@ def collect_sensitive(value: Any, sensitive: re.Pattern[str], into: list[str], d
             collect_sensitive(item, sensitive, into, depth + 1)
 
 
-def scrubber(values: Iterable[str]) -> re.Pattern[str] | None:
-    """One pattern that finds every echo of ``values``: as is, and as ``repr`` quotes it (a short value only
-    quoted), longest first so that a value inside another is not scrubbed first; ``None`` when there is
-    nothing to find."""
-    forms: set[str] = set()
-    for value in values:
-        if not value:
-            continue
-        forms.update((repr(value), repr(value.encode("utf-8", "replace"))))
-        if len(value) >= SHORT:
-            forms.add(value)
-    if not forms:
-        return None
-    return re.compile("|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True)))
+class Scrubber:
+    """Finds every echo of some values in a text: as is, and as ``repr`` quotes them (a short value only
+    quoted), longest first so that a value inside another is not scrubbed first. A quoted echo keeps its
+    quotes, so ``'48213x'`` reads ``'••••••••'``."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self.replacements: dict[str, str] = {}
+        for value in values:
+            if not value:
+                continue
+            quoted = repr(value)
+            self.replacements[quoted] = f"{quoted[0]}{MASK}{quoted[-1]}"
+            self.replacements[repr(value.encode("utf-8", "replace"))] = f"b'{MASK}'"
+            if len(value) >= SHORT:
+                self.replacements[value] = MASK
+        forms = sorted(self.replacements, key=len, reverse=True)
+        self.pattern = re.compile("|".join(re.escape(form) for form in forms)) if forms else None
+
+    def __call__(self, text: str) -> str:
+        if self.pattern is None:
+            return text
+        return self.pattern.sub(lambda match: self.replacements[match.group(0)], text)
 
 
-def scrub(data: Any, pattern: re.Pattern[str] | None) -> Any:
+def scrubber(values: Iterable[str]) -> Scrubber | None:
+    """A :class:`Scrubber` for ``values``; ``None`` when there is nothing to find."""
+    found = Scrubber(values)
+    return found if found.pattern is not None else None
+
+
+def scrub(data: Any, scrubber: Scrubber | None) -> Any:
     """``data`` (JSON-ready: str, numbers, lists, str-keyed dicts) with every echo replaced by the mask;
     keys included. Containers are scrubbed in place and returned."""
-    if pattern is None:
+    if scrubber is None:
         return data
     if isinstance(data, str):
-        return pattern.sub(MASK, data) if data != MASK else data
+        return scrubber(data) if data != MASK else data
     if isinstance(data, list):
         for i, item in enumerate(data):
-            data[i] = scrub(item, pattern)
+            data[i] = scrub(item, scrubber)
         return data
     if isinstance(data, dict):
         for key in list(data):
-            item = scrub(data.pop(key), pattern)
-            data[scrub(key, pattern) if isinstance(key, str) else key] = item
+            item = scrub(data.pop(key), scrubber)
+            data[scrub(key, scrubber) if isinstance(key, str) else key] = item
         return data
     return data
 

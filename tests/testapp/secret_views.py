@@ -6,7 +6,10 @@ import contextlib
 from typing import Any
 
 from django.contrib.auth.signals import user_login_failed
+from django.db import models
+from django.db.models.signals import post_save
 from django.http import HttpRequest, HttpResponse
+from django.test.utils import isolate_apps
 from django.urls import path
 
 from tests.testapp.models import Author
@@ -74,7 +77,8 @@ def echo_receiver(sender: Any, credentials: dict[str, Any] | None = None, **kwar
     """Raises with the one-time code in its message, as ``int(credentials["otp"])`` does."""
     if credentials is not None:
         int(credentials["otp"])
-    raise ValueError(f"bad signature {kwargs.get('signature')!r} for {kwargs.get('note')}")
+    # The last clause echoes a value masked in another event of the request (the failed login's code).
+    raise ValueError(f"bad signature {kwargs.get('signature')!r} for {kwargs.get('note')}; after otp {OTP}")
 
 
 def echoes(request: HttpRequest) -> HttpResponse:
@@ -83,7 +87,54 @@ def echoes(request: HttpRequest) -> HttpResponse:
     return page()
 
 
+#: A token model's key, as Django REST framework's ``authtoken.Token`` keeps it (the pk, named ``key``).
+TOKEN = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"
+
+
+def token_model(request: HttpRequest) -> HttpResponse:
+    """A token row saved twice, sent as Django sends a save: the redundant-save finding names its pk."""
+    with isolate_apps("tests.testapp"):
+
+        class ApiToken(models.Model):
+            key = models.CharField(primary_key=True, max_length=40)
+            name = models.CharField(max_length=40)
+
+            class Meta:
+                app_label = "testapp"
+
+            def __str__(self) -> str:
+                return self.key
+
+        token = ApiToken(key=TOKEN, name="ci")
+        for created in (True, False):
+            post_save.send(
+                sender=ApiToken, instance=token, created=created, update_fields=None, raw=False, using="default"
+            )
+    return page()
+
+
+#: Sent under names the sensitive list covers only since the list grew, and under names whose sensitive
+#: part lies past the 60 characters a key is clipped to for display.
+NEW_NAMES = {
+    "jwt": "jwt-eyJhbGciOi",
+    "bearer": "bearer-abc987",
+    "hmac": "hmac-f00d42",
+    "nonce": "nonce-77aa",
+    "salt": "salt-5e5e5e",
+}
+LONG_KEY = "x" * 70 + "_password"
+LONG_VALUE = "long-key-secret-31337"
+
+
+def sensitive_names(request: HttpRequest) -> HttpResponse:
+    odd_values.send(sender=None, extra={**NEW_NAMES, LONG_KEY: LONG_VALUE}, **NEW_NAMES)
+    user_login_failed.send(sender=__name__, credentials={"username": "alice", LONG_KEY: LONG_VALUE, **NEW_NAMES})
+    return page()
+
+
 urlpatterns = [
+    path("token/", token_model),
+    path("names/", sensitive_names),
     path("hostile-keys/", hostile_keys),
     path("request-like/", request_like),
     path("echoes/", echoes),
