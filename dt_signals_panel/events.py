@@ -272,6 +272,7 @@ def _build(name: str, sender: str, named: dict[str, Any], config: Config) -> dic
     # Raw values masked for this send; scrubbed from every other text of the event (masking.hold).
     masked: list[str] = []
     for key, value in named.items():
+        masking.collect_credential_pk(value, masked, config.sensitive)
         if key == "credentials":
             event["credentials"] = credential_report(value, sender, config, masked)
         elif key in ("update_fields", "pk_set") and isinstance(value, (set, frozenset, list, tuple)):
@@ -281,8 +282,6 @@ def _build(name: str, sender: str, named: dict[str, Any], config: Config) -> dic
             arguments[key] = shown[:MAX_ITEMS] + extra
         elif key == "instance" and isinstance(value, Model):
             arguments[key] = instance_label(value)
-            if masking.is_credential_model(value._meta.model, config.sensitive):
-                masking.collect(masking.pk_text(value), masked)
             row = row_key(value)
             if row is not None:
                 event["row"] = row

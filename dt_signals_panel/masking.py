@@ -119,6 +119,15 @@ def shown_pk(instance: Model, pk: Any, sensitive: re.Pattern[str] | None = None)
     return masked(text if text is not None else f"<{type(pk).__qualname__}>")
 
 
+def collect_credential_pk(value: Any, into: list[str], sensitive: re.Pattern[str] | None = None) -> None:
+    """Add the pk of ``value`` to ``into`` when it is an instance of a credential model (judged by its type
+    alone, so a lazy object is not evaluated): its label masks the pk, so no other text may show it."""
+    if issubclass(type(value), Model) and is_credential_model(value._meta.model, sensitive):
+        text = pk_text(value)
+        if text:
+            into.append(text)
+
+
 def credential_label(instance: Model, label: str, sensitive: re.Pattern[str] | None = None) -> str:
     """``label`` for an ordinary model; ``app.Model #<masked pk>`` alone for a credential model, whose
     label text (a session's ``__str__`` is its key) is no safer than its pk."""

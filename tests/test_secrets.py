@@ -141,6 +141,8 @@ def test_a_token_model_keyed_by_its_token_is_masked_in_labels_and_findings(clien
     assert {e["args"]["instance"] for e in seen.events("post_save")} == {
         f"testapp.ApiToken #{masking.masked(secret_views.TOKEN)}"
     }
+    (sent,) = seen.events("odd_values")
+    assert sent["args"] == {"row": f"testapp.ApiToken #{masking.masked(secret_views.TOKEN)}", "note": "issued ••••••••"}
 
 
 def test_credential_models_are_told_by_their_pk_name_or_a_whole_word_of_their_name():

@@ -110,6 +110,8 @@ def token_model(request: HttpRequest) -> HttpResponse:
             post_save.send(
                 sender=ApiToken, instance=token, created=created, update_fields=None, raw=False, using="default"
             )
+        # A token passed under a name that is not sensitive, beside a text that quotes its key.
+        odd_values.send(sender=None, row=token, note=f"issued {TOKEN}")
     return page()
 
 
