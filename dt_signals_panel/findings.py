@@ -352,5 +352,5 @@ def build_stats(recording: Recording) -> dict[str, Any]:
         "duration_ms": round(recording.duration_ms or 0.0, 3),
     }
     # A value masked in one event must not come back in another (a later receiver's error, a label).
-    scrubbed: dict[str, Any] = masking.scrub(stats, masking.scrubber(recording.masked))
+    scrubbed: dict[str, Any] = masking.scrub(stats, masking.scrubber(recording._masked))
     return scrubbed

@@ -33,6 +33,8 @@ from django.db.models import Model
 from django.http import HttpRequest
 from django.utils.functional import LazyObject, empty
 
+from dt_signals_panel.conf import get_config
+
 #: What a masked value is shown as (events.MASK is the same text).
 MASK = "••••••••"
 #: Per-process key for the digests: never stored, never shown, so a digest says only "same or different".
@@ -67,32 +69,33 @@ def _name_words(name: str) -> list[str]:
     return [word.lower() for part in name.split("_") for word in _WORDS.findall(part)]
 
 
-#: (model, pattern) -> whether it holds credentials; asked for every row a save or delete touches.
-_credential_models: dict[tuple[type[Model], re.Pattern[str]], bool] = {}
-
-
-def _pattern(sensitive: re.Pattern[str] | None) -> re.Pattern[str]:
-    if sensitive is not None:
-        return sensitive
-    from dt_signals_panel.conf import get_config
-
-    return get_config().sensitive
+#: model -> (the pattern it was judged by, whether it holds credentials); asked for every row a save or
+#: delete touches, so one dict read and one identity test.
+_credential_models: dict[type[Model], tuple[re.Pattern[str], bool]] = {}
 
 
 def is_credential_model(model: type[Model], sensitive: re.Pattern[str] | None = None) -> bool:
     """A model whose pk field name looks sensitive (searched, as argument names are: ``session_key``,
     ``key``, ``token``), or whose name has a word the pattern matches in full (``Session``, ``AuthToken``,
     ``APIKey``; not ``Author``, which only contains "auth")."""
-    pattern = _pattern(sensitive)
-    known = _credential_models.get((model, pattern))
-    if known is None:
-        meta = model._meta
-        pk: Any = meta.pk
-        known = bool(pk is not None and pattern.search(pk.name)) or any(
-            pattern.fullmatch(word) for word in _name_words(meta.object_name or "")
-        )
-        _credential_models[(model, pattern)] = known
-    return known
+    pattern = sensitive if sensitive is not None else get_config().sensitive
+    known = _credential_models.get(model)
+    if known is not None and known[0] is pattern:
+        return known[1]
+    meta = model._meta
+    pk: Any = meta.pk
+    found = bool(pk is not None and pattern.search(pk.name)) or any(
+        pattern.fullmatch(word) for word in _name_words(meta.object_name or "")
+    )
+    _credential_models[model] = (pattern, found)
+    return found
+
+
+def _model_of(instance: Model) -> type[Model]:
+    """The model class of an instance; through ``_meta`` only for a lazy object (already evaluated by the
+    ``isinstance`` that led here)."""
+    kind = type(instance)
+    return kind if issubclass(kind, Model) else instance._meta.model
 
 
 def pk_text(instance: Model) -> str | None:
@@ -113,7 +116,11 @@ def pk_text(instance: Model) -> str | None:
 def shown_pk(instance: Model, pk: Any, sensitive: re.Pattern[str] | None = None) -> str | None:
     """The pk as the panel may show it: masked with a digest for a credential model, ``None`` otherwise (the
     caller shows it as usual)."""
-    if pk is None or not is_credential_model(instance._meta.model, sensitive):
+    pattern = sensitive if sensitive is not None else get_config().sensitive
+    known = _credential_models.get(type(instance))
+    if pk is None or (known is not None and known[0] is pattern and not known[1]):  # the common case, fast
+        return None
+    if not is_credential_model(_model_of(instance), pattern):
         return None
     text = _plain_text(pk)
     return masked(text if text is not None else f"<{type(pk).__qualname__}>")
@@ -131,7 +138,7 @@ def collect_credential_pk(value: Any, into: list[str], sensitive: re.Pattern[str
 def credential_label(instance: Model, label: str, sensitive: re.Pattern[str] | None = None) -> str:
     """``label`` for an ordinary model; ``app.Model #<masked pk>`` alone for a credential model, whose
     label text (a session's ``__str__`` is its key) is no safer than its pk."""
-    if not is_credential_model(instance._meta.model, sensitive):
+    if not is_credential_model(_model_of(instance), sensitive):
         return label
     pk = pk_text(instance)
     return f"{instance._meta.label} #{masked(pk)}" if pk is not None else f"{instance._meta.label} (unsaved)"

@@ -56,7 +56,7 @@ class Recording:
         self._final_inits: list[dict[str, Any]] | None = None
         # Raw values masked in any event of this recording, for the request-wide scrub of build_stats; in
         # memory only, never in an event.
-        self.masked: set[str] = set()
+        self._masked: set[str] = set()
 
     # -- read API -------------------------------------------------------------------------------------
     def count(self, signal: str, sender: Any = None) -> int:
@@ -216,7 +216,7 @@ class Recording:
         # Receivers that ran, even when one raised: the ones before it and the one that raised have timings.
         ran = result if isinstance(result, list) else [(receiver, None) for receiver, _ in timings or ()]
         event["receivers"] = events.describe_receivers(ran, timings or [])
-        self.masked.update(masking.finish(event))
+        self._masked.update(masking.finish(event))
 
 
 def _is_module_or_child(module: str, prefixes: tuple[str, ...]) -> bool:

@@ -17,7 +17,6 @@ from tests.conftest import open_panel, request_id_of
 pytestmark = pytest.mark.django_db
 
 DJDT = {"IS_RUNNING_TESTS": False, "RENDER_PANELS": False, "RESULTS_CACHE_SIZE": 100}
-PANELS = ["debug_toolbar.panels.history.HistoryPanel", "dt_signals_panel.panel.SignalActivityPanel"]
 GOOD_SIGNAL = "tests.testapp.trust_views.odd_values"
 
 #: (DT_SIGNALS_PANEL, DEBUG_TOOLBAR_CONFIG extras, the check id it gets)
@@ -47,6 +46,9 @@ BAD: list[tuple[Any, dict[str, Any], str]] = [
     ({}, {"ENABLE_STACKTRACES": "no"}, "dt_signals_panel.W004"),
 ]
 IDS = [f"{case[2]}-{i}" for i, case in enumerate(BAD)]
+#: djdt's own SQL panel fails on a `None` in HIDE_IN_STACKTRACES, which is djdt's to judge; every other bad
+#: value is tried with a real request.
+REQUESTS = [(case, i) for case, i in zip(BAD, IDS, strict=True) if case[1].get("HIDE_IN_STACKTRACES") != [None]]
 
 
 def test_valid_settings_pass_every_check():
@@ -75,10 +77,9 @@ def test_a_module_that_fails_to_import_is_reported_not_raised():
         assert [m.id for m in check_settings()] == ["dt_signals_panel.E004"]
 
 
-@pytest.mark.parametrize(("ours", "djdt", "check_id"), BAD, ids=IDS)
+@pytest.mark.parametrize(("ours", "djdt", "check_id"), [case for case, _ in REQUESTS], ids=[i for _, i in REQUESTS])
 def test_a_request_never_fails_because_of_a_bad_setting(client, ours, djdt, check_id):
-    # djdt's own SQL panel is left out: some of djdt's keys given wrong types break it, which is djdt's to judge.
-    with override_settings(DT_SIGNALS_PANEL=ours, DEBUG_TOOLBAR_CONFIG={**DJDT, **djdt}, DEBUG_TOOLBAR_PANELS=PANELS):
+    with override_settings(DT_SIGNALS_PANEL=ours, DEBUG_TOOLBAR_CONFIG={**DJDT, **djdt}):
         response = client.get("/create/")
         assert response.status_code == 200
         config = get_config()
