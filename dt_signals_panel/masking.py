@@ -280,15 +280,16 @@ def wrapped_request(value: Any) -> HttpRequest | None:
     ``Request`` (and look-alikes) keep it in an instance attribute, and delegate everything else through a
     ``__getattr__`` whose ``str()`` carries the query string. ``inspect.getattr_static`` reads the instance
     dict and slots without running ``__getattr__``, ``__getattribute__`` or a property."""
-    if isinstance(value, HttpRequest):
-        return value
-    if type(value) in _NOT_WRAPPERS or isinstance(value, type):
+    kind = type(value)  # never isinstance(): it reads __class__, which evaluates a lazy object
+    if issubclass(kind, HttpRequest):
+        return value  # type: ignore[no-any-return]
+    if kind in _NOT_WRAPPERS or issubclass(kind, type):
         return None
     try:
         inner = inspect.getattr_static(value, "_request")
     except Exception:
         return None
-    return inner if isinstance(inner, HttpRequest) else None
+    return inner if issubclass(type(inner), HttpRequest) else None
 
 
 def request_parts(value: Any) -> tuple[str, str] | None:

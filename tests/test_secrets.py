@@ -199,3 +199,14 @@ def test_jwt_bearer_hmac_nonce_and_salt_are_masked_and_long_names_are_matched_in
     assert statuses.pop("username") == "not_sensitive"
     assert set(statuses.values()) == {"sensitive_in_clear"}
     assert len(statuses) == 6
+
+
+def test_recognising_a_request_like_evaluates_no_lazy_object():
+    from django.test import RequestFactory
+    from django.utils.functional import SimpleLazyObject
+
+    made: list[bool] = []
+    lazy = SimpleLazyObject(lambda: made.append(True) or RequestFactory().get("/"))
+    assert masking.wrapped_request(lazy) is None
+    assert masking.request_parts(lazy) is None
+    assert made == []
