@@ -20,13 +20,6 @@ if TYPE_CHECKING:
 PANEL_ID = "SignalActivityPanel"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A browser test drives Chromium against a live server: slow too, so ``-m "not slow"`` skips it."""
-    for item in items:
-        if item.get_closest_marker("browser"):
-            item.add_marker(pytest.mark.slow)
-
-
 def wrapped_signals() -> list[str]:
     """The names of the tracked signals that still carry the panel's send wrappers (public API only)."""
     from dt_signals_panel import wrappers
@@ -188,6 +181,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             config.hook.pytest_deselected(items=[item for item in items if item not in kept])
             items[:] = kept
     for item in items:
+        # A browser test drives Chromium against a live server: slow too, so ``-m "not slow"`` skips it.
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
         fixtures = set(getattr(item, "fixturenames", ()))
         if on_postgres or "postgres" in fixtures:
             item.add_marker(pytest.mark.postgres)
