@@ -52,14 +52,14 @@ class Seen:
 
 def raw_store(request_id: str) -> str:
     """Our panel's entry for one request, as the configured store keeps it (djdt's serialized JSON)."""
-    store = get_store()
+    store: Any = get_store()
     if store.__name__ == "MemoryStore":
         return str(store._request_store[request_id][PANEL_ID])
     if store.__name__ == "CacheStore":
         return str(store._get_cache().get(store._request_key(request_id))[PANEL_ID])
     from debug_toolbar.models import HistoryEntry
 
-    return str(HistoryEntry.objects.get(request_id=request_id).data[PANEL_ID])
+    return str(HistoryEntry.objects.get(request_id=request_id).data[PANEL_ID])  # type: ignore[attr-defined]
 
 
 @pytest.fixture(params=STORES)
@@ -68,7 +68,7 @@ def store(request: Any) -> Iterator[str]:
     caches["default"].clear()
     config = {**CONFIG, "TOOLBAR_STORE_CLASS": f"debug_toolbar.store.{name}"}
     with override_settings(DEBUG_TOOLBAR_CONFIG=config, DT_SIGNALS_PANEL=EXTRA):
-        assert get_store().__name__ == name
+        assert get_store().__name__ == name  # type: ignore[attr-defined]
         if name == "DatabaseStore":
             request.getfixturevalue("history_table")
         yield name
@@ -206,7 +206,7 @@ def test_recognising_a_request_like_evaluates_no_lazy_object():
     from django.utils.functional import SimpleLazyObject
 
     made: list[bool] = []
-    lazy = SimpleLazyObject(lambda: made.append(True) or RequestFactory().get("/"))
+    lazy = SimpleLazyObject(lambda: made.append(True) or RequestFactory().get("/"))  # type: ignore[func-returns-value]
     assert masking.wrapped_request(lazy) is None
     assert masking.request_parts(lazy) is None
     assert made == []
