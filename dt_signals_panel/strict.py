@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from dt_signals_panel import testing
-from dt_signals_panel.conf import DEFAULTS, user_settings
+from dt_signals_panel.conf import DEFAULTS, validated
 from dt_signals_panel.recorder import Recording, capture
 from dt_signals_panel.testing import Allow
 
@@ -91,16 +91,22 @@ def allow_of(test_class: type, method_name: str) -> list[Allow]:
     return entries
 
 
+def _project_settings() -> dict[str, Any]:
+    """``DT_SIGNALS_PANEL`` with each bad value replaced by its default (reported by the system checks)."""
+    try:
+        ours, _djdt, _problems = validated()
+    except Exception:  # settings that cannot even be read: the check reports it
+        return dict(DEFAULTS)
+    return ours
+
+
 def project_allow() -> list[Allow]:
     """``DT_SIGNALS_PANEL['STRICT_ALLOW']``; a pair written as a list in settings is a pair."""
-    value = {**DEFAULTS, **user_settings()}["STRICT_ALLOW"]
-    if not isinstance(value, (list, tuple)):
-        return []  # reported by check dt_signals_panel.E006
-    return [tuple(entry) if isinstance(entry, list) else entry for entry in value]
+    return [tuple(entry) if isinstance(entry, list) else entry for entry in _project_settings()["STRICT_ALLOW"]]
 
 
 def project_setting(key: str) -> bool:
-    return bool({**DEFAULTS, **user_settings()}[key])
+    return bool(_project_settings()[key])
 
 
 # -- one test -------------------------------------------------------------------------------------------

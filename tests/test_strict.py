@@ -21,7 +21,7 @@ from dt_signals_panel import kinds
 from dt_signals_panel.checks import check_settings
 from dt_signals_panel.findings import receiver_errors
 from dt_signals_panel.recorder import capture
-from dt_signals_panel.strict import SignalsFailure, StrictCheck, judge
+from dt_signals_panel.strict import SignalsFailure, StrictCheck, judge, project_allow, project_setting
 from tests.testapp.models import Author
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,10 +227,12 @@ def test_a_receiver_error_under_plain_send_is_not_a_finding_since_it_reaches_the
 def test_the_system_check_validates_the_strict_settings():
     with override_settings(DT_SIGNALS_PANEL={"STRICT": "yes", "STRICT_ALLOW": [("a", "b"), "shop.Book", 5]}):
         errors = check_settings()
-    assert [e.id for e in errors] == ["dt_signals_panel.E005", "dt_signals_panel.E006"]
+        # as every setting: a bad value counts as its default until fixed
+        assert (project_setting("STRICT"), project_allow()) == (False, [])
+    assert [e.id for e in errors] == ["dt_signals_panel.E008", "dt_signals_panel.E009"]
     assert "5" in errors[1].msg
     with override_settings(DT_SIGNALS_PANEL={"STRICT_ALLOW": "shop.Book"}):
-        assert [e.id for e in check_settings()] == ["dt_signals_panel.E006"]
+        assert [e.id for e in check_settings()] == ["dt_signals_panel.E009"]
     with override_settings(DT_SIGNALS_PANEL={"STRICT": True, "STRICT_SETUP": False, "STRICT_ALLOW": [["a", "b"]]}):
         assert check_settings() == []
 
