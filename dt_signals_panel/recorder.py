@@ -17,7 +17,7 @@ from typing import Any
 
 from django.dispatch import Signal
 
-from dt_signals_panel import events
+from dt_signals_panel import events, snapshots
 from dt_signals_panel.conf import Config, get_config
 from dt_signals_panel.signals import INIT_SIGNALS, tracked_signals
 from dt_signals_panel.wrappers import install, open_recordings, parent_events, uninstall
@@ -54,6 +54,8 @@ class Recording:
         self._hidden_modules: dict[str, bool] = {}
         self.stacks: list[list[list[Any]]] = []
         self._final_inits: list[dict[str, Any]] | None = None
+        # What rows were loaded or saved with while this capture is open (the redundant-save findings).
+        self.rows = snapshots.Rows()
 
     # -- read API -------------------------------------------------------------------------------------
     def count(self, signal: str, sender: Any = None) -> int:
@@ -121,6 +123,7 @@ class Recording:
         self._final_inits = self._summarise_inits(self._pre_inits, self._post_inits)
         # A thread that inherited our context keeps counting into dicts nobody reads.
         self._pre_inits, self._post_inits = {}, {}
+        self.rows.close()
 
     def _init_counter(self, name: str, sender: Any, named: dict[str, Any]) -> Iterator[int]:
         """The counter of the first ``name`` send from ``sender``; its example is taken here, once."""

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Model
 from django.dispatch import Signal
 
-from dt_signals_panel import snapshots
+from dt_signals_panel import events, snapshots
 from dt_signals_panel.signals import INIT_SIGNALS
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ def _make_init_wrapper(name: str, original: Callable[..., Any], signal: Signal) 
     # pre_init to post_init by reference, so a later save can tell what it changed without a copy per row.
     open_get = open_recordings.get
     pending = _init_values
+    remember_values = snapshots.remember_values
     # Django's send returns [] at once when the signal has no receiver at all; calling it just to learn that
     # would double the cost of a send that nobody listens to. Only for Django's own send on this signal.
     django_send = getattr(original, "__func__", None) is Signal.send and getattr(original, "__self__", None) is signal
@@ -81,9 +82,7 @@ def _make_init_wrapper(name: str, original: Callable[..., Any], signal: Signal) 
                     next(counter)
                 values, pending.values = getattr(pending, "values", None), None
                 if type(values) is tuple:
-                    snapshots.remember_values(named.get("instance"), values)
-                else:
-                    snapshots.remember_loaded(named.get("instance"))
+                    remember_values(recordings, named.get("instance"), values)
             if django_send and not signal.receivers:
                 return []
             return original(sender, **named)
@@ -95,13 +94,31 @@ def _begin_all(
     recordings: tuple[Recording, ...], name: str, sender: Any, named: dict[str, Any], mode: str
 ) -> tuple[list[tuple[Recording, dict[str, Any] | None]], list[Any] | None, list[Token[Any]]]:
     begun = [(r, r._begin(name, sender, named, mode)) for r in recordings if not r.closed]
-    if name == "post_save" and isinstance(named.get("instance"), Model):
-        snapshots.remember_saved(named["instance"], named.get("update_fields"))
+    if name in _ROW_SIGNALS and isinstance(named.get("instance"), Model):
+        _note_rows(begun, name, named)
     parents = tuple((r, e["seq"]) for r, e in begun if e is not None)
     if not parents:
         return begun, None, []
     timings: list[Any] = []
     return begun, timings, [parent_events.set(parents), _pending.set(timings)]
+
+
+_ROW_SIGNALS = frozenset({"pre_save", "post_save", "post_delete"})
+
+
+def _note_rows(begun: list[tuple[Recording, dict[str, Any] | None]], name: str, named: dict[str, Any]) -> None:
+    """Row state: what a save changes (on its event, per recording), and what the database holds after it."""
+    instance, using = named["instance"], named.get("using")
+    if name == "pre_save":
+        for recording, event in begun:
+            if event is not None:
+                events._note_changes(event, instance, named.get("update_fields"), recording.rows, using)
+        return
+    live = tuple(recording for recording, _ in begun)
+    if name == "post_save":
+        snapshots.remember_saved(live, instance, named.get("update_fields"), using)
+    else:
+        snapshots.note_deleted(live, instance, using)
 
 
 def _finish_all(

@@ -25,6 +25,7 @@ urlpatterns = [
     path("findings/chain/", finding_views.chain),
     path("findings/credentials/", finding_views.credentials),
     path("trust/", include("tests.testapp.trust_urls")),
+    path("rowstate/", include("tests.rowstateapp.urls")),
     path("findings/every-author/", finding_views.save_every_author),
     *debug_toolbar_urls(),
 ]
