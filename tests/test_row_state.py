@@ -3,6 +3,7 @@ it, and never makes the panel advise dropping a save that changes the row."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
 import pickle
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 
 import dt_signals_panel
@@ -35,8 +37,8 @@ def load_and_pickle(client: Client, panel: str) -> dict[str, Any]:
     response = client.get("/rowstate/pickle/")
     assert response.status_code == 200
     seen: dict[str, Any] = response.json()
-    seen["after"] = [pickle.dumps(o).hex() for o in views.kept]
-    seen["deepcopy_after"] = [type(copy.deepcopy(o)).__name__ for o in views.kept]
+    seen["after"] = [views.pickled(o) for o in views.kept]
+    seen["deepcopy_after"] = [views.deep_copied(o) for o in views.kept]
     return seen
 
 
@@ -45,14 +47,33 @@ def test_instances_loaded_in_a_recorded_request_pickle_to_the_same_bytes_as_with
     Blob.objects.create(name="stored", payload=b"\x00stored bytes")
     on = load_and_pickle(client, "on")
     off = load_and_pickle(client, "off")
-    assert not any(p.startswith("pickle raised") for p in on["pickled"]), on["pickled"]
-    # A user, a BinaryField row read back from SQLite, one built from a memoryview and saved: byte for byte
-    # the same during the request and after it.
+    # A user, a BinaryField row read back, one built from a memoryview and saved: byte for byte the same
+    # during the request and after it (or, where the instance itself holds a memoryview, as PostgreSQL's
+    # bytea does, the same error).
     assert on["pickled"] == off["pickled"]
     assert on["after"] == off["after"]
-    assert on["deepcopy"] == off["deepcopy"] == ["ok", "ok", "ok"]
-    assert on["deepcopy_after"] == ["User", "Blob", "Blob"]
+    assert on["deepcopy"] == off["deepcopy"]
+    assert on["deepcopy_after"] == off["deepcopy_after"]
     assert on["vars"] == off["vars"]
+    if connection.vendor == "sqlite":  # bytes, not a memoryview: everything pickles
+        assert not any(p.startswith("pickle raised") for p in on["pickled"] + on["after"]), on
+        assert on["deepcopy"] == on["deepcopy_after"] == ["ok", "ok", "ok"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL bytea row")
+def test_a_bytea_row_read_back_from_postgresql_pickles_the_same_once_its_value_is_bytes():
+    Blob.objects.create(name="stored", payload=b"\x00bytea")
+    results = {}
+    for panel in ("on", "off"):
+        with dt_signals_panel.capture() if panel == "on" else contextlib.nullcontext():
+            blob = Blob.objects.get(name="stored")
+            # psycopg2 reads bytea back as a memoryview (kept in the row state as loaded), psycopg 3 as bytes.
+            blob.payload = bytes(blob.payload)
+            results[panel] = (views.pickled(blob), views.deep_copied(blob))
+        results[panel + " after"] = (views.pickled(blob), views.deep_copied(blob))
+    assert results["on"] == results["off"] == results["on after"] == results["off after"]
+    assert results["on"][1] == "ok"
+    assert not results["on"][0].startswith("pickle raised")
 
 
 def test_an_instance_holds_nothing_of_the_panel_in_its_dict_or_its_copies():
@@ -255,7 +276,9 @@ def test_unchanged_saves_of_json_auto_now_and_binary_rows_are_still_found_when_t
         Stamped.objects.get().save(update_fields=["name"])  # auto_now is not written
         Blob.objects.get().save()
     found = redundant(recording, "nothing_changed")
-    assert sorted(f["model"] for f in found) == ["rowstateapp.Blob", "rowstateapp.Record", "rowstateapp.Stamped"]
+    # bytes are compared; psycopg2's memoryview (bytea on PostgreSQL) over a buffer of its own is not judged.
+    blob = ["rowstateapp.Blob"] if type(Blob.objects.get().payload) is bytes else []
+    assert sorted(f["model"] for f in found) == [*blob, "rowstateapp.Record", "rowstateapp.Stamped"]
 
 
 def test_a_full_save_of_a_row_with_a_json_dict_says_nothing_about_update_fields():

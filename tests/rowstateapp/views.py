@@ -15,14 +15,14 @@ from tests.rowstateapp.models import Blob
 kept: list[Any] = []
 
 
-def _pickled(instance: Any) -> str:
+def pickled(instance: Any) -> str:
     try:
         return pickle.dumps(instance).hex()
     except Exception as error:
         return f"pickle raised {type(error).__name__}: {error}"
 
 
-def _deep_copied(instance: Any) -> str:
+def deep_copied(instance: Any) -> str:
     try:
         copy.deepcopy(instance)
     except Exception as error:
@@ -42,8 +42,8 @@ def pickle_loaded(request: HttpRequest) -> JsonResponse:
     kept[:] = [user, loaded, built]
     return JsonResponse(
         {
-            "pickled": [_pickled(o) for o in kept],
-            "deepcopy": [_deep_copied(o) for o in kept],
+            "pickled": [pickled(o) for o in kept],
+            "deepcopy": [deep_copied(o) for o in kept],
             "vars": [sorted(vars(o)) for o in kept],
         }
     )
