@@ -55,7 +55,7 @@ class Recording:
         self.stacks: list[list[list[Any]]] = []
         self._final_inits: list[dict[str, Any]] | None = None
         # What rows were loaded or saved with while this capture is open (the redundant-save findings).
-        self.rows = snapshots.Rows()
+        self.rows = snapshots.Rows(config.max_events)
 
     # -- read API -------------------------------------------------------------------------------------
     def count(self, signal: str, sender: Any = None) -> int:

@@ -77,17 +77,22 @@ class Row(weakref.ref):  # type: ignore[type-arg]
 class Rows:
     """One recording's row state: ``id(instance) -> Row``, and the stamp of each row's last write."""
 
-    __slots__ = ("floor", "states", "writes")
+    __slots__ = ("floor", "limit", "states", "writes")
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int) -> None:
         self.states: dict[int, Row] = {}
         self.writes: dict[tuple[Any, ...], int] = {}
         self.floor = 0
+        # Instances alive at once whose state is kept. A recording keeps at most this many events (MAX_EVENTS),
+        # so a page that holds more rows than that could not show their saves' findings anyway; past it a row
+        # costs the hot path one len().
+        self.limit = limit
 
     def close(self) -> None:
         """Drop everything; a thread still running in the closed recording's context keeps nothing either."""
         self.states = _Closed()
         self.writes = {}
+        self.limit = 0
 
 
 class _Closed(dict):  # type: ignore[type-arg]
@@ -106,17 +111,23 @@ def _forget(state: Row) -> None:
 def remember_values(recordings: tuple[Any, ...], instance: Any, values: tuple[Any, ...]) -> None:
     """At ``post_init`` of an instance built from positional ``values`` only: a row as loaded, in
     ``concrete_fields`` order. Checked against the fields only when a save asks (see :func:`changed_fields`).
-    The hot path: one weak reference and a dict entry per open recording."""
-    try:
-        state = Row(instance, _forget)
-    except TypeError:  # a hand-made send's instance that takes no weak reference: nothing to remember
-        return
-    key = state.key = id(instance)
-    state.values = values
-    state.stamp = _latest
-    state.owners = recordings
+    The hot path: one weak reference shared by the open recordings, each a dict entry, while under its
+    limit."""
+    state = None
     for recording in recordings:
-        recording.rows.states[key] = state
+        rows = recording.rows
+        if len(rows.states) >= rows.limit:
+            continue
+        if state is None:
+            try:
+                state = Row(instance, _forget)
+            except TypeError:  # a hand-made send's instance that takes no weak reference: nothing to remember
+                return
+            state.key = id(instance)
+            state.values = values
+            state.stamp = _latest
+            state.owners = recordings
+        rows.states[state.key] = state
 
 
 def _new_stamp() -> int:
@@ -187,9 +198,11 @@ def _remember_saved(recordings: tuple[Any, ...], instance: Any, update_fields: A
         values.pop("_state", None)
         state = _state_of(instance, values, stamp, recordings)
         for recording in recordings:
+            rows = recording.rows
             if row is not None:
-                _note_write(recording.rows, row, stamp)
-            recording.rows.states[key] = state
+                _note_write(rows, row, stamp)
+            if key in rows.states or len(rows.states) < rows.limit:
+                rows.states[key] = state
         return
     attnames = _attnames(instance, _field_names(update_fields))
     for recording in recordings:

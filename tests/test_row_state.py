@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 
 import dt_signals_panel
 from tests.conftest import PANEL_ID
@@ -288,3 +288,19 @@ def test_a_full_save_of_a_row_with_a_json_dict_says_nothing_about_update_fields(
         record.name = "renamed"
         record.save()
     assert redundant(recording) == []
+
+
+@override_settings(DT_SIGNALS_PANEL={"MAX_EVENTS": 6})
+def test_state_is_kept_for_at_most_max_events_live_instances_and_the_others_are_not_judged():
+    Author.objects.bulk_create(Author(name=f"a{i}") for i in range(10))
+    with dt_signals_panel.capture() as recording:
+        authors = list(Author.objects.order_by("pk"))
+        assert len(recording.rows.states) == 6
+        authors[9].save()  # loaded past the limit: the panel cannot know
+        authors[0].save()
+        del authors
+        assert len(recording.rows.states) == 0
+        Author.objects.first().save()  # room again once the others are freed
+    found = redundant(recording, "nothing_changed")
+    assert [f["rows"] for f in found] == [1, 1]
+    assert [f["pk"] for f in found] == [found[0]["pk"]] * 2
