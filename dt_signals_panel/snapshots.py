@@ -165,7 +165,7 @@ def _note_write(rows: Rows, row: tuple[Any, ...], stamp: int) -> None:
 def note_deleted(recordings: tuple[Any, ...], instance: Any, using: Any) -> None:
     """At ``post_delete``: a later save through any instance of this row inserts it again. Never raises."""
     try:
-        if isinstance(instance, Model):
+        if issubclass(type(instance), Model):
             row = _row_key(instance, using)
             if row is not None:
                 stamp = _new_stamp()
@@ -187,7 +187,7 @@ def remember_saved(recordings: tuple[Any, ...], instance: Any, update_fields: An
 
 
 def _remember_saved(recordings: tuple[Any, ...], instance: Any, update_fields: Any, using: Any) -> None:
-    if not isinstance(instance, Model):
+    if not issubclass(type(instance), Model):
         return
     row = _row_key(instance, using)
     key = id(instance)

@@ -94,7 +94,8 @@ def _begin_all(
     recordings: tuple[Recording, ...], name: str, sender: Any, named: dict[str, Any], mode: str
 ) -> tuple[list[tuple[Recording, dict[str, Any] | None]], list[Any] | None, list[Token[Any]]]:
     begun = [(r, r._begin(name, sender, named, mode)) for r in recordings if not r.closed]
-    if name in _ROW_SIGNALS and isinstance(named.get("instance"), Model):
+    # type(), not isinstance(): a lazy object's __class__ would evaluate it.
+    if name in _ROW_SIGNALS and issubclass(type(named.get("instance")), Model):
         _note_rows(begun, name, named)
     parents = tuple((r, e["seq"]) for r, e in begun if e is not None)
     if not parents:
