@@ -261,8 +261,6 @@ def _build(name: str, sender: str, named: dict[str, Any], config: Config) -> dic
             row = row_key(value)
             if row is not None:
                 event["row"] = row
-            if name == "pre_save":
-                _note_changes(event, value, named.get("update_fields"))
         elif config.sensitive.search(key) and key not in ("using", "origin"):
             arguments[key] = MASK
             masking.collect(value, masked)
@@ -283,6 +281,8 @@ def _build_light(name: str, sender: str, named: dict[str, Any], config: Config) 
     event: dict[str, Any] = {"signal": name, "sender": sender, "args": arguments, "light": True}
     if "raw" in named:
         arguments["raw"] = named["raw"] if type(named["raw"]) is bool else None
+    if "created" in named:  # the redundant-save findings pair each pre_save with its post_save
+        arguments["created"] = named["created"] is True
     if "using" in named:
         arguments["using"] = named["using"] if type(named["using"]) is str else None
     if "update_fields" in named:
@@ -303,14 +303,17 @@ def _build_light(name: str, sender: str, named: dict[str, Any], config: Config) 
         if row is not None:
             row["using"] = arguments.get("using")
             event["row"] = row
-        if name == "pre_save":
-            _note_changes(event, instance, named.get("update_fields"))
     return event
 
 
-def _note_changes(event: dict[str, Any], instance: Model, update_fields: Any) -> None:
-    """At ``pre_save``: the names of the fields this save changes, for the redundant-save findings."""
-    changed = snapshots.changed_fields(instance, update_fields)
+def _note_changes(event: dict[str, Any], instance: Model, update_fields: Any, rows: snapshots.Rows, using: Any) -> None:
+    """At ``pre_save``, once the event is built: the names of the fields this save may change, judged from the
+    row state of the recording the event belongs to (``rows``), for the redundant-save findings. Nothing when
+    the panel cannot know. Never raises: a hand-made send may pass anything."""
+    try:
+        changed = snapshots.changed_fields(instance, update_fields, rows, using)
+    except Exception:
+        return
     if changed is not None:
         event["changed"] = changed
         event["field_count"] = sum(1 for f in instance._meta.concrete_fields if not f.primary_key)

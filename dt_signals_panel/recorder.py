@@ -17,7 +17,7 @@ from typing import Any
 
 from django.dispatch import Signal
 
-from dt_signals_panel import events, masking
+from dt_signals_panel import events, masking, snapshots
 from dt_signals_panel.conf import Config, get_config
 from dt_signals_panel.signals import INIT_SIGNALS, tracked_signals
 from dt_signals_panel.wrappers import install, open_recordings, parent_events, uninstall
@@ -58,6 +58,8 @@ class Recording:
         # Raw values masked in any event of this recording, for the request-wide scrub of build_stats; in
         # memory only, never in an event.
         self._masked: set[str] = set()
+        # What rows were loaded or saved with while this capture is open (the redundant-save findings).
+        self.rows = snapshots.Rows(config.max_events)
 
     # -- read API -------------------------------------------------------------------------------------
     def count(self, signal: str, sender: Any = None) -> int:
@@ -131,6 +133,7 @@ class Recording:
         self._final_inits = self._summarise_inits(self._pre_inits, self._post_inits)
         # A thread that inherited our context keeps counting into dicts nobody reads.
         self._pre_inits, self._post_inits = {}, {}
+        self.rows.close()
 
     def _init_counter(self, name: str, sender: Any, named: dict[str, Any]) -> Iterator[int]:
         """The counter of the first ``name`` send from ``sender``; its example is taken here, once."""
