@@ -69,7 +69,8 @@ def export_view(request: HttpRequest) -> HttpResponse:
     toolbar = DebugToolbar.fetch(request_id, PANEL_ID) if request_id else None
     if toolbar is None:
         raise Http404("No such request in the toolbar's store.")
-    stats: dict[str, Any] = toolbar.get_panel_by_id(PANEL_ID).get_stats()  # type: ignore[no-untyped-call]
+    panel: Any = toolbar.get_panel_by_id(PANEL_ID)
+    stats: dict[str, Any] = panel.get_stats()
     if stats.get("version") != STATS_VERSION:
         raise Http404("These signals were recorded by another version of the panel.")
     if request.GET.get("format") == "text":

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.dispatch import Signal
 
-from dt_signals_panel import callsite, events
+from dt_signals_panel import callsite, events, masking, snapshots
 from dt_signals_panel.conf import Config, get_config
 from dt_signals_panel.signals import INIT_SIGNALS, tracked_signals
 from dt_signals_panel.wrappers import install, open_recordings, parent_events, uninstall
@@ -55,6 +55,11 @@ class Recording:
         self._hidden_modules: dict[str, bool] = {}
         self.stacks: list[list[list[Any]]] = []
         self._final_inits: list[dict[str, Any]] | None = None
+        # Raw values masked in any event of this recording, for the request-wide scrub of build_stats; in
+        # memory only, never in an event.
+        self._masked: set[str] = set()
+        # What rows were loaded or saved with while this capture is open (the redundant-save findings).
+        self.rows = snapshots.Rows(config.max_events)
 
     # -- read API -------------------------------------------------------------------------------------
     def count(self, signal: str, sender: Any = None) -> int:
@@ -96,6 +101,12 @@ class Recording:
                 row["example"] = example
         return sorted(rows.values(), key=lambda r: (-(r["pre_init"] + r["post_init"]), r["sender"]))
 
+    @property
+    def masked_values(self) -> frozenset[str]:
+        """The raw values masked in any event of this recording, for the request-wide scrub of the stats.
+        Held in memory while the recording lives, never written into an event or the store."""
+        return frozenset(self._masked)
+
     def counts(self) -> dict[tuple[str, str], int]:
         return dict(self._counts)
 
@@ -122,6 +133,7 @@ class Recording:
         self._final_inits = self._summarise_inits(self._pre_inits, self._post_inits)
         # A thread that inherited our context keeps counting into dicts nobody reads.
         self._pre_inits, self._post_inits = {}, {}
+        self.rows.close()
 
     def _init_counter(self, name: str, sender: Any, named: dict[str, Any]) -> Iterator[int]:
         """The counter of the first ``name`` send from ``sender``; its example is taken here, once."""
@@ -223,6 +235,7 @@ class Recording:
         # Receivers that ran, even when one raised: the ones before it and the one that raised have timings.
         ran = result if isinstance(result, list) else [(receiver, None) for receiver, _ in timings or ()]
         event["receivers"] = events.describe_receivers(ran, timings or [])
+        self._masked.update(masking.finish(event))
 
 
 def _site_of(frame: FrameType | None) -> tuple[list[Any], list[int]]:

@@ -30,8 +30,8 @@ def wrapped_signals() -> list[str]:
 
 
 pytest_plugins = ["pytester"]
-# A user's project, run by tests/test_user_project.py in a subprocess of its own.
-collect_ignore = ["user_project"]
+# Users' projects, run in subprocesses of their own by test_user_project.py, test_strict.py and test_signal_snapshot.py.
+collect_ignore = ["user_project", "strict_project", "snapshot_project"]
 
 
 @dataclass
@@ -128,7 +128,7 @@ def postgres() -> Iterator[Postgres]:
 def _default_engine() -> str:
     from django.conf import settings
 
-    engine: str = settings.DATABASES["default"]["ENGINE"]
+    engine = str(settings.DATABASES["default"]["ENGINE"])
     return engine
 
 
@@ -139,7 +139,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
     from django.conf import settings
 
     default = settings.DATABASES["default"]
-    if default["ENGINE"].endswith("postgresql") and not default.get("HOST"):
+    if str(default["ENGINE"]).endswith("postgresql") and not default.get("HOST"):
         cluster = request.getfixturevalue("postgres")
         default["HOST"], default["PORT"] = cluster.host, str(cluster.port)
 
