@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol
 from django.utils.translation import ngettext_lazy
 
 from dt_signals_panel import findings
+from dt_signals_panel.shapes import Event
 
 #: ``problem``: something to fix (in the subtitle, fails ``testing.assert_no_problems``); ``notice``: worth
 #: a look; ``info``: context. Mapped to the toolbar's error/warning colours by the stylesheet.
@@ -35,7 +36,7 @@ class Source(Protocol):
     """What a finder reads: a ``Recording`` (its kept events, per-model init counts and exact counts)."""
 
     @property
-    def events(self) -> list[dict[str, Any]]: ...
+    def events(self) -> list[Event]: ...
 
     @property
     def inits(self) -> list[dict[str, Any]]: ...
