@@ -224,23 +224,16 @@ class Recording:
         event["stack"] = self._last_stack_id
 
     def finish(
-        self,
-        event: Event | None,
-        started: float,
-        result: Any,
-        error: BaseException | None,
-        timings: list[Any] | None,
+        self, event: Event, started: float, result: Any, error: BaseException | None, timings: list[Any]
     ) -> None:
-        """After dispatch (or when it raised): its time, error and receivers, then the masked values'
-        echoes scrubbed from what the receivers added."""
-        if event is None:
-            return
+        """After dispatch (or when it raised): the time, error and receivers of the send whose event
+        :meth:`begin` kept, then the masked values' echoes scrubbed from what the receivers added."""
         event["ms"] = round((time.perf_counter() - started) * 1000, 3)
         if error is not None:
             event["error"] = events.describe_exception(error)
         # Receivers that ran, even when one raised: the ones before it and the one that raised have timings.
-        ran = result if isinstance(result, list) else [(receiver, None) for receiver, _ in timings or ()]
-        event["receivers"] = events.describe_receivers(ran, timings or [])
+        ran = result if isinstance(result, list) else [(receiver, None) for receiver, _ in timings]
+        event["receivers"] = events.describe_receivers(ran, timings)
         self._masked.update(masking.finish(event))
 
 

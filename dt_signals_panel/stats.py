@@ -17,6 +17,7 @@ from dt_signals_panel.shapes import Event, Recorded
 #: Bumped when the shape of the stats changes, so a stored toolbar from an older version is recognised.
 STATS_VERSION = 3
 
+
 def receiver_times(events: Sequence[Event]) -> list[dict[str, Any]]:
     """Time per receiver across the request, slowest first, so the receiver that made a page slow is the
     first line."""

@@ -7,7 +7,6 @@ disagree about what was sent or what was found.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext

@@ -33,11 +33,10 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar, Token
 from time import perf_counter
 from types import FrameType
-from collections.abc import Iterator
 from typing import Any, Protocol
 
 from django.db.models import Model
@@ -64,12 +63,7 @@ class Sink(Protocol):
     def begin(self, name: str, sender: Any, named: dict[str, Any], mode: str, sending: FrameType) -> Event | None: ...
 
     def finish(
-        self,
-        event: Event | None,
-        started: float,
-        result: Any,
-        error: BaseException | None,
-        timings: list[Any] | None,
+        self, event: Event, started: float, result: Any, error: BaseException | None, timings: list[Any]
     ) -> None: ...
 
 
@@ -294,7 +288,8 @@ def _finish_all(
     error: BaseException | None,
 ) -> None:
     for recording, event in begun:
-        recording.finish(event, started, result, error, timings)
+        if event is not None:
+            recording.finish(event, started, result, error, timings)
 
 
 class _Timed:
