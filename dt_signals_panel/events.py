@@ -85,7 +85,7 @@ def _build(name: str, sender: str, named: dict[str, Any], config: Config, detail
                 event["row"] = row
         elif not detailed and key == "instance":
             continue
-        elif config.sensitive.search(key) and key not in ("using", "origin"):
+        elif _sensitive_argument(key, config) and key not in ("using", "origin"):
             arguments[key] = masking.MASK
             masking.collect(value, masked)
         else:
@@ -96,6 +96,20 @@ def _build(name: str, sender: str, named: dict[str, Any], config: Config, detail
         event["row"]["using"] = arguments.get("using")
     masking.hold(event, masked)
     return event
+
+
+#: (pattern, argument name) -> whether the name looks sensitive: a send's names are a handful of strings, and
+#: searching the pattern is most of the cost of a light event. Bounded, for hand-made sends of any name.
+_sensitive_names: dict[tuple[Any, str], bool] = {}
+
+
+def _sensitive_argument(key: str, config: Config) -> bool:
+    found = _sensitive_names.get((config.sensitive, key))
+    if found is None:
+        if len(_sensitive_names) > 1000:
+            _sensitive_names.clear()
+        found = _sensitive_names[(config.sensitive, key)] = bool(config.sensitive.search(key))
+    return found
 
 
 def _names(value: Any, config: Config) -> list[Any] | None:
