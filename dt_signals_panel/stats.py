@@ -9,19 +9,15 @@ the same stats, so a test and the toolbar always agree.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.apps import apps
 
 from dt_signals_panel import kinds, masking, signals
-
-if TYPE_CHECKING:
-    from dt_signals_panel.recorder import Recording
+from dt_signals_panel.shapes import Event, Recorded
 
 #: Bumped when the shape of the stats changes, so a stored toolbar from an older version is recognised.
 STATS_VERSION = 4
-
-Event = dict[str, Any]
 
 
 def receiver_times(events: Sequence[Event]) -> list[dict[str, Any]]:
@@ -141,7 +137,7 @@ def _with_field_names(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "example": {**example, "fields": fields}}
 
 
-def build_stats(recording: Recording) -> dict[str, Any]:
+def build_stats(recording: Recorded) -> dict[str, Any]:
     """The panel's stats: JSON primitives only, never empty (djdt reads an empty dict as 'panel off')."""
     events = recording.events
     grouped: dict[str, list[Event]] = {}
@@ -151,7 +147,7 @@ def build_stats(recording: Recording) -> dict[str, Any]:
     for (name, _sender), n in recording.counts().items():
         counts[name] = counts.get(name, 0) + n
     names = sorted(set(counts) | set(grouped), key=lambda n: (signals.order(n), n))
-    groups = []
+    groups: list[dict[str, Any]] = []
     for name in names:
         kept = grouped.get(name, [])
         shown = [e for e in kept if not e.get("light")]
