@@ -20,7 +20,7 @@ from typing import Any
 
 from django.dispatch import Signal
 
-from dt_signals_panel import events, labels, masking, snapshots
+from dt_signals_panel import callsite, events, labels, masking, snapshots
 from dt_signals_panel.conf import Config, get_config
 from dt_signals_panel.shapes import Event
 from dt_signals_panel.signals import INIT_SIGNALS, tracked_signals
@@ -201,6 +201,10 @@ class Recording:
                 user_frame = frame
                 break
             frame = frame.f_back
+        if user_frame is None:  # under sync_to_async: the user's await line, in the event loop's task
+            user_frame = callsite.awaiting_frame(
+                sending, lambda f: _is_module_or_child(f.f_globals.get("__name__", ""), hidden)
+            )
         if user_frame is None:
             return
         code = user_frame.f_code
