@@ -20,7 +20,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.functional import LazyObject, Promise, empty
 
-from dt_signals_panel import labels, safe, snapshots
+from dt_signals_panel import labels, queries, safe, snapshots
 from dt_signals_panel.conf import Config
 
 #: What ``django.contrib.auth`` puts in place of a credential its own rule matches.
@@ -343,7 +343,7 @@ def receiver_name(receiver: Any) -> tuple[str, str]:
 
 def describe_receivers(responses: list[Any], timings: list[Any]) -> list[dict[str, Any]]:
     """The receivers that ran, in order, each with its own time when we could measure it."""
-    spent = {id(receiver): seconds for receiver, seconds in timings}
+    spent = {id(timing[0]): timing for timing in timings}
     rows = []
     for item in responses[:50]:
         try:
@@ -352,8 +352,10 @@ def describe_receivers(responses: list[Any], timings: list[Any]) -> list[dict[st
             continue
         name, where = receiver_name(receiver)
         row: dict[str, Any] = {"name": name, "where": where}
-        if id(receiver) in spent:
-            row["ms"] = round(spent[id(receiver)] * 1000, 3)
+        timing = spent.get(id(receiver))
+        if timing is not None:
+            row["ms"] = round(timing[1] * 1000, 3)
+            row.update(queries.describe(timing[2]))  # the SQL it ran (issue 16); nothing when it ran none
         if safe.is_a(response, BaseException):  # a receiver's return value: never ask its __class__
             row["error"] = describe_exception(response)
         rows.append(row)

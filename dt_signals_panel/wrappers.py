@@ -39,11 +39,12 @@ from time import perf_counter
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from asgiref.sync import sync_to_async
 from django.db.models import Model
 from django.dispatch import Signal
 from django.dispatch.dispatcher import NO_RECEIVERS
 
-from dt_signals_panel import safe, snapshots
+from dt_signals_panel import queries, safe, snapshots
 from dt_signals_panel.signals import INIT_SIGNALS
 
 if TYPE_CHECKING:
@@ -267,11 +268,13 @@ class _Timed:
         self._timings = timings
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        frame, token = queries.enter()
         started = perf_counter()
         try:
             return self._receiver(*args, **kwargs)
         finally:
-            self._timings.append((self._receiver, perf_counter() - started))
+            self._timings.append((self._receiver, perf_counter() - started, frame))
+            queries.leave(token)
 
     def __getattr__(self, attribute: str) -> Any:
         if attribute in _Timed.__slots__:  # not set yet (a copy being made): never ask the receiver
@@ -283,11 +286,20 @@ class _ATimed(_Timed):
     __slots__ = ()
 
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        started = perf_counter()
+        # The receiver's queries run where its sync_to_async calls land: observe that thread's connections
+        # (see queries.py). The frame is set first, so the hop's context already names this receiver.
+        frame = queries.Frame()
+        token = queries.current.set(frame)
         try:
-            return await self._receiver(*args, **kwargs)
+            await sync_to_async(queries.hold)()
+            started = perf_counter()
+            try:
+                return await self._receiver(*args, **kwargs)
+            finally:
+                self._timings.append((self._receiver, perf_counter() - started, frame))
+                await sync_to_async(queries.release)()
         finally:
-            self._timings.append((self._receiver, perf_counter() - started))
+            queries.current.reset(token)
 
 
 def _stand_in(item: Any) -> bool:
@@ -365,6 +377,7 @@ def _make_sync_wrapper(name: str, layer: _Layer, mode: str) -> Callable[..., Any
                             # here so that no frame of ours sits between a receiver and the send that called it.
                             result = []
                             for receiver in sync_receivers:
+                                frame, frame_token = queries.enter()
                                 called = perf_counter()
                                 try:
                                     response = receiver(signal=signal, sender=sender, **named)
@@ -374,7 +387,8 @@ def _make_sync_wrapper(name: str, layer: _Layer, mode: str) -> Callable[..., Any
                                     response = err
                                     signal._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
                                 finally:
-                                    timings.append((receiver, perf_counter() - called))
+                                    timings.append((receiver, perf_counter() - called, frame))
+                                    queries.leave(frame_token)
                                 result.append((receiver, response))
                 except BaseException as error:
                     _finish_all(begun, timings, started, None, error)
