@@ -24,7 +24,7 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
                 id="dt_signals_panel.E001",
             )
         )
-    for key in ("MAX_EVENTS", "SHOWN_PER_SIGNAL"):
+    for key in ("MAX_EVENTS", "SHOWN_PER_SIGNAL", "RECEIVER_QUERY_SENDS"):
         value = ours.get(key, DEFAULTS[key])
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             errors.append(Error(f"DT_SIGNALS_PANEL[{key!r}] must be a whole number >= 0.", id="dt_signals_panel.E002"))

@@ -34,6 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "SENSITIVE_KEYS": "",
     # The first frame of the user's code for every event except pre_init/post_init.
     "CALL_SITES": True,
+    # Sends of one signal and sender on which a receiver ran queries, per request, past which the panel
+    # reports "queries in a receiver per send" (an N+1 inside a receiver); 0 turns the finding off.
+    "RECEIVER_QUERY_SENDS": 10,
 }
 
 #: djdt's defaults for the keys we honour, used when ``DEBUG_TOOLBAR_CONFIG`` leaves them out.
@@ -66,6 +69,8 @@ class Config:
     hidden_modules: tuple[str, ...]
     #: Frames left out of a full stack trace: djdt's ``HIDE_IN_STACKTRACES`` plus the dispatch machinery.
     stack_hidden: tuple[str, ...]
+    #: See ``DEFAULTS["RECEIVER_QUERY_SENDS"]``.
+    receiver_query_sends: int = 10
 
 
 def user_settings() -> dict[str, Any]:
@@ -97,4 +102,11 @@ def get_config() -> Config:
         stacktraces=bool(djdt.get("ENABLE_STACKTRACES", True)),
         hidden_modules=FRAMEWORK_MODULES + hide,
         stack_hidden=("dt_signals_panel", "django.dispatch", *hide),
+        receiver_query_sends=_whole(ours["RECEIVER_QUERY_SENDS"], "RECEIVER_QUERY_SENDS"),
     )
+
+
+def _whole(value: Any, key: str) -> int:
+    """A whole number >= 0, else the default (check dt_signals_panel.E002 reports it)."""
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return int(value) if ok else int(DEFAULTS[key])

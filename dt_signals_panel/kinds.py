@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 
 from django.utils.translation import ngettext_lazy
 
-from dt_signals_panel import findings
+from dt_signals_panel import findings, query_findings
 
 #: ``problem``: something to fix (in the subtitle, fails ``testing.assert_no_problems``); ``notice``: worth
 #: a look; ``info``: context. Mapped to the toolbar's error/warning colours by the stylesheet.
@@ -161,6 +161,12 @@ def _many_instances(source: Source) -> list[Finding]:
     return findings.init_hints(source.inits, saves_by_model)
 
 
+def _receiver_queries(source: Source) -> list[Finding]:
+    config = getattr(source, "config", None)
+    threshold = config.receiver_query_sends if config is not None else 10
+    return query_findings.queries_per_send(source.events, source.counts(), threshold)
+
+
 _REDUNDANT_SAVE = ngettext_lazy("%(n)d redundant save", "%(n)d redundant saves", "n")
 _REDUNDANT_ALLOW = AllowShape(one="model", pair=("model", "kind"))
 
@@ -214,6 +220,17 @@ for _kind in (
         words="receiver error",
         label=ngettext_lazy("%(n)d receiver error", "%(n)d receiver errors", "n"),
         finder=_receiver_errors,
+        allow=AllowShape(one="receiver", pair=("signal", "receiver"), classes=False),
+    ),
+    Kind(
+        id="receiver_queries_per_send",
+        family="receiver_queries",
+        severity="problem",
+        words="queries in a receiver per send",
+        label=ngettext_lazy(
+            "%(n)d receiver querying on every send", "%(n)d receivers querying on every send", "n"
+        ),
+        finder=_receiver_queries,
         allow=AllowShape(one="receiver", pair=("signal", "receiver"), classes=False),
     ),
     Kind(

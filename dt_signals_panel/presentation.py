@@ -65,6 +65,8 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column(_("Total (ms)"), NUM),
         Column(_("Slowest (ms)"), NUM),
         Column(_("Raised"), NUM),
+        Column(_("Queries"), NUM),
+        Column(_("Query time (ms)"), NUM),
     ),
 }
 

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 
 from dt_signals_panel import kinds
 from dt_signals_panel.formatting import clip, show, site_text
+from dt_signals_panel.query_findings import shape_text
 
 if TYPE_CHECKING:
     from dt_signals_panel.recorder import Recording
@@ -40,6 +41,8 @@ def _receivers(event: dict[str, Any]) -> str:
     names = []
     for receiver in event.get("receivers") or ():
         name = receiver["name"]
+        if receiver.get("queries"):
+            name += " · " + ngettext("%(n)d query", "%(n)d queries", receiver["queries"]) % {"n": receiver["queries"]}
         if "error" in receiver:
             name += f" ({receiver['error']})"
         names.append(name)
@@ -68,6 +71,15 @@ def format_recording(recording: Recording) -> str:
             "rows": summary["rows_loaded"],
         }
     ]
+    if summary.get("receiver_queries"):
+        lines.append(
+            ngettext(
+                "%(n)d query run by receivers (%(ms).3f ms)",
+                "%(n)d queries run by receivers (%(ms).3f ms)",
+                summary["receiver_queries"],
+            )
+            % {"n": summary["receiver_queries"], "ms": summary["receiver_query_ms"]}
+        )
     if summary["dropped"]:
         lines.append(
             ngettext(
@@ -101,6 +113,20 @@ def format_recording(recording: Recording) -> str:
         lines += _table([_("sender"), "pre_init", "post_init"], rows)
     if stats["receivers"]:
         lines += ["", _("Receivers by time")]
-        rows = [[r["name"], str(r["calls"]), f"{r['ms']:.3f}", ", ".join(r["signals"])] for r in stats["receivers"]]
-        lines += _table([_("receiver"), _("calls"), "ms", _("signals")], rows)
+        rows = [
+            [
+                r["name"],
+                str(r["calls"]),
+                f"{r['ms']:.3f}",
+                str(r.get("queries", 0)),
+                f"{r.get('query_ms', 0.0):.3f}",
+                ", ".join(r["signals"]),
+            ]
+            for r in stats["receivers"]
+        ]
+        lines += _table([_("receiver"), _("calls"), "ms", _("queries"), _("query ms"), _("signals")], rows)
+        for r in stats["receivers"]:
+            if r.get("sql"):
+                lines += ["", _("Queries run by %(receiver)s") % {"receiver": r["name"]}]
+                lines += [f"  {shape_text(shape)}" for shape in r["sql"]]
     return "\n".join(lines)
