@@ -227,9 +227,7 @@ for _kind in (
         family="receiver_queries",
         severity="problem",
         words="queries in a receiver per send",
-        label=ngettext_lazy(
-            "%(n)d receiver querying on every send", "%(n)d receivers querying on every send", "n"
-        ),
+        label=ngettext_lazy("%(n)d receiver querying on every send", "%(n)d receivers querying on every send", "n"),
         finder=_receiver_queries,
         allow=AllowShape(one="receiver", pair=("signal", "receiver"), classes=False),
     ),

@@ -94,7 +94,7 @@ class SignalActivityPanel(Panel):
             return None
         if not sql.enabled:
             return None
-        queries = sql.get_stats().get("queries")  # type: ignore[no-untyped-call]
+        queries = sql.get_stats().get("queries")
         return len(queries) if isinstance(queries, list) else None
 
     @property

@@ -69,9 +69,9 @@ def queries_per_send(
 
 
 def shape_text(shape: dict[str, Any]) -> str:
-    """``SELECT … × 200`` (with the alias when it is not ``default``)."""
+    """``SELECT … \u00d7 200`` (with the alias when it is not ``default``)."""
     alias = "" if shape["alias"] == "default" else f"[{shape['alias']}] "
-    return f"{alias}{shape['sql']} × {shape['count']}"
+    return f"{alias}{shape['sql']} \u00d7 {shape['count']}"
 
 
 def _message(finding: dict[str, Any]) -> str:
