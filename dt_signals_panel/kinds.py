@@ -224,7 +224,7 @@ for _kind in (
     ),
     Kind(
         id="receiver_queries_per_send",
-        family="receiver_queries",
+        family="queries_in_receivers",
         severity="problem",
         words="queries in a receiver per send",
         label=ngettext_lazy("%(n)d receiver querying on every send", "%(n)d receivers querying on every send", "n"),

@@ -78,27 +78,30 @@ class SignalActivityPanel(Panel):
     def generate_stats(self, request: Any, response: Any) -> None:
         if self._capture is None:
             return
-        stats = build_stats(self._capture.recording)
-        total = self._request_queries()
-        if total is not None:
-            stats["summary"]["queries_total"] = total
-        self.record_stats(stats)  # type: ignore[no-untyped-call]
+        self.record_stats(build_stats(self._capture.recording))  # type: ignore[no-untyped-call]
 
     def _request_queries(self) -> int | None:
-        """The request's query count when djdt's SQL panel is on and has made its stats already (listed
-        before ours): the summary then says what part of the request's queries receivers ran. Nothing of
-        ours depends on it."""
+        """The request's query count when djdt's SQL panel was on for it, read from the store when the panel is
+        rendered (djdt makes the stats of later-listed panels first, and render_panel loads only ours): the
+        summary then says what part of the request's queries receivers ran. Nothing of ours depends on it."""
+        from debug_toolbar.store import get_store
+
+        request_id = getattr(self.toolbar, "request_id", None)
+        if not request_id:
+            return None
         try:
-            sql = self.toolbar.get_panel_by_id("SQLPanel")
-        except KeyError:
+            stored = get_store().panel(request_id, "SQLPanel")
+        except Exception:  # another store, or nothing stored for it: the summary goes without the total
             return None
-        if not sql.enabled:
-            return None
-        queries = sql.get_stats().get("queries")
+        queries = stored.get("queries") if isinstance(stored, dict) else None
         return len(queries) if isinstance(queries, list) else None
 
     @property
     def content(self) -> str:
         from django.template.loader import render_to_string
 
-        return render_to_string(self.template, view_model(self.get_stats()))
+        context = view_model(self.get_stats())
+        total = self._request_queries() if "summary" in context else None
+        if total is not None:
+            context["summary"] = {**context["summary"], "queries_total": total}
+        return render_to_string(self.template, context)

@@ -299,7 +299,7 @@ def assert_no_queries_per_send_in_receivers(recording: Recording, *, allow: Allo
     "queries in a receiver per send", ``RECEIVER_QUERY_SENDS`` sends or more), unless ``allow`` covers it: a
     receiver (function or dotted name), or a ``(signal, receiver)`` pair."""
     __tracebackhide__ = True
-    found = _found(recording, "receiver_queries", _entries(allow))
+    found = _found(recording, "queries_in_receivers", _entries(allow))
     if not found:
         return
     lines = [
