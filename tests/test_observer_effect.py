@@ -289,7 +289,7 @@ def test_counting_receivers_queries_makes_no_connection_the_application_would_no
 
     with query_receivers.connected():
         off, on = made(False), made(True)
-    assert on.pop("counted") >= 3  # the receiver's savepoint, its insert and the rollback to it
+    assert on.pop("counted") >= 1  # the receiver's insert (in a transaction it rolls back)
     assert on == off == {"objects": ["default"], "open": ["default"], "wrappers": [[]]}
 
 
