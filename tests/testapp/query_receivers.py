@@ -96,3 +96,12 @@ def work() -> dict[str, Any]:
 def view(request: HttpRequest) -> HttpResponse:
     committed.clear()
     return page(json.dumps(work()))
+
+
+def groups(request: HttpRequest) -> HttpResponse:
+    """Twelve saves in a loop, for the tests' receivers to query on each."""
+    from django.contrib.auth.models import Group
+
+    for i in range(12):
+        Group.objects.create(name=f"group {i}")
+    return page("12 groups")
