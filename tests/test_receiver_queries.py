@@ -343,7 +343,7 @@ def test_the_panel_shows_each_receivers_queries_in_its_cell_by_time_and_in_the_s
         opened = visit("/trust/receiver-groups/")
     content = opened.content
     assert content.count("· 12 queries") == 0
-    assert content.count(' · 1 query</span>') == 12  # each post_save row's receivers cell
+    assert content.count(" · 1 query</span>") == 12  # each post_save row's receivers cell
     assert '<li data-stat="receiver_queries"><strong>12</strong> queries run by receivers, of ' in content
     by_time = content[content.index('id="djdt-sig-receivers"') :]
     assert "1 query shape" in by_time

@@ -28,6 +28,11 @@ def count_tags(sender: Any, instance: Any, **kwargs: Any) -> None:
     Tag.objects.filter(name=instance.name).exists()
 
 
+def tag_lookup(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """One query per Tag saved (the isolation tests count it per request)."""
+    Tag.objects.filter(name=instance.name).exists()
+
+
 def audit_book(sender: Any, instance: Book, created: bool, **kwargs: Any) -> None:
     """Saves an Author (its own query), whose receiver (``count_tags`` on Author) runs its own."""
     if created:
