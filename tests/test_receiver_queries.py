@@ -311,30 +311,30 @@ def test_assert_no_queries_per_send_in_receivers_fails_unless_allowed():
     testing.assert_no_queries_per_send_in_receivers(saves(2))
 
 
+def save_bares(n: int) -> None:
+    for i in range(n):
+        Bare.objects.create(name=f"{i}")
+
+
 def test_the_expect_forms_record_their_block_and_check_it():
     with receiving(one_query, sender=Bare):
         with testing.expect_max_receiver_queries(2, receiver=one_query):
-            Bare.objects.create(name="one")
-            Bare.objects.create(name="two")
+            save_bares(2)
         with pytest.raises(AssertionError), testing.expect_max_receiver_queries(1):
-            Bare.objects.create(name="one")
-            Bare.objects.create(name="two")
+            save_bares(2)
         with pytest.raises(AssertionError), testing.expect_no_queries_per_send_in_receivers():
-            for i in range(10):
-                Bare.objects.create(name=f"{i}")
+            save_bares(10)
         with testing.expect_no_queries_per_send_in_receivers(allow=[("*", one_query)]):
-            for i in range(10):
-                Bare.objects.create(name=f"{i}")
+            save_bares(10)
 
 
 def test_the_mixin_gives_a_testcase_both_as_methods():
     mixin = testing.SignalAssertionsMixin()
     with receiving(one_query, sender=Bare):
         with mixin.assertMaxReceiverQueries(1, signal="post_save"):
-            Bare.objects.create(name="one")
+            save_bares(1)
         with pytest.raises(AssertionError), mixin.assertNoQueriesPerSendInReceivers():
-            for i in range(10):
-                Bare.objects.create(name=f"{i}")
+            save_bares(10)
 
 
 # -- shown ---------------------------------------------------------------------------------------------

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
@@ -17,6 +20,12 @@ log = logging.getLogger("shop")
 
 #: Products whose SKU starts with this are "indexed" slowly (the slow-receiver page creates one).
 SLOW_SKU_PREFIX = "SLOW-"
+#: Products whose SKU starts with this are "listed": saving one refreshes its category's in-stock count.
+LISTED_SKU_PREFIX = "LISTED-"
+#: Category pk -> products in stock: what a shop would keep in a cache or a search facet.
+in_stock: dict[int, int] = {}
+#: Categories whose count waits for the end of a batch (see ``in_stock_refreshed_once``), or None.
+_batch: ContextVar[set[int] | None] = ContextVar("shop_in_stock_batch", default=None)
 
 
 @receiver(post_save, sender=Product, dispatch_uid="shop.index_product")
@@ -62,3 +71,34 @@ def charge_card(sender: Any, order: Order, **kwargs: Any) -> None:
 @receiver(order_placed, dispatch_uid="shop.send_confirmation")
 def send_confirmation(sender: Any, order: Order, **kwargs: Any) -> str:
     return f"confirmation queued for {order.number}"
+
+
+def _count_in_stock(category_id: int) -> None:
+    in_stock[category_id] = Product.objects.filter(category_id=category_id, stock__gt=0).count()
+
+
+@receiver(post_save, sender=Product, dispatch_uid="shop.refresh_in_stock")
+def refresh_in_stock(sender: type[Product], instance: Product, raw: bool = False, **kwargs: Any) -> None:
+    """Keep a listed product's category count up to date: one COUNT query per save, the N+1 that no view
+    shows (the panel reports it as "queries in a receiver per send"). Inside ``in_stock_refreshed_once()``
+    it only notes the category, and the count runs once after the loop."""
+    if raw or not instance.sku.startswith(LISTED_SKU_PREFIX):
+        return
+    batch = _batch.get()
+    if batch is not None:
+        batch.add(instance.category_id)
+        return
+    _count_in_stock(instance.category_id)
+
+
+@contextmanager
+def in_stock_refreshed_once() -> Iterator[None]:
+    """The cure: saves inside the block leave the counting to its end, one query per category touched."""
+    batch: set[int] = set()
+    token = _batch.set(batch)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    for category_id in sorted(batch):
+        _count_in_stock(category_id)

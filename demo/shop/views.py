@@ -14,7 +14,7 @@ from django.shortcuts import render
 
 from shop.models import ArchivedOrder, Category, Customer, Order, OrderLine, Product, Tag
 from shop.pages import PAGES
-from shop.receivers import SLOW_SKU_PREFIX
+from shop.receivers import LISTED_SKU_PREFIX, SLOW_SKU_PREFIX, in_stock, in_stock_refreshed_once
 from shop.signals import order_placed
 
 #: Products the seed command creates for the pages below, each page working on its own row.
@@ -23,6 +23,8 @@ TWICE_SKU = "DEMO-TWICE"
 UNCHANGED_SKU = "DEMO-UNCHANGED"
 FULL_SAVE_SKU = "DEMO-FULL-SAVE"
 TAGS_SKU = "DEMO-TAGS"
+#: Listed products the seed command creates for the receiver-queries pages.
+LISTED = 20
 #: The seeded catalogue: "load many" loads exactly these.
 CATALOGUE_PREFIX = "P-"
 LOAD_MANY = 2000
@@ -319,4 +321,42 @@ def restock_many(request: HttpRequest) -> HttpResponse:
             f"Loaded {len(products)} products and saved each one's stock with update_fields=['stock'].",
             "That is 400 save signals: filter the panel by text (a name such as “grinder no. 42”) to find one product.",
         ],
+    )
+
+
+# -- queries in receivers -----------------------------------------------------------------------------------
+def _restock_listed() -> list[Product]:
+    products = list(Product.objects.filter(sku__startswith=LISTED_SKU_PREFIX).order_by("pk")[:LISTED])
+    for product in products:
+        product.stock = (product.stock + 1) % 25
+        product.save(update_fields=["stock"])
+    return products
+
+
+def receiver_queries(request: HttpRequest) -> HttpResponse:
+    products = _restock_listed()
+    return done(
+        request,
+        "receiver_queries",
+        [
+            f"Saved the stock of {len(products)} listed products, one save() each in a loop.",
+            "shop.receivers.refresh_in_stock runs on every post_save and counts the category's products in stock:",
+            f"{len(products)} COUNT queries that the view's code never shows. The panel lists them under the receiver",
+            "and reports “queries in a receiver per send”. Compare with the next page, fixed.",
+        ],
+        counts=sorted(in_stock.items()),
+    )
+
+
+def receiver_queries_fixed(request: HttpRequest) -> HttpResponse:
+    with in_stock_refreshed_once():
+        products = _restock_listed()
+    return done(
+        request,
+        "receiver_queries_fixed",
+        [
+            f"The same {len(products)} saves inside shop.receivers.in_stock_refreshed_once(): the receiver only notes",
+            "the category, and one COUNT runs after the loop. The same signals; no query in any receiver.",
+        ],
+        counts=sorted(in_stock.items()),
     )
