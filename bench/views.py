@@ -44,3 +44,18 @@ def updates(request: HttpRequest) -> HttpResponse:
             product.stock += 1
             product.save()
     return _page(f"{n} products updated")
+
+
+def receiver_queries(request: HttpRequest) -> HttpResponse:
+    """``n`` creates of listed products: shop.receivers.refresh_in_stock runs one COUNT query on each."""
+    from shop.receivers import LISTED_SKU_PREFIX
+
+    n = int(request.GET.get("n", "500"))
+    category = Category.objects.get(slug="bench")
+    batch = next(_skus)
+    with transaction.atomic():
+        for i in range(n):
+            Product.objects.create(
+                sku=f"{LISTED_SKU_PREFIX}B{batch}-{i}", name=f"listed {i}", category=category, price=1
+            )
+    return _page(f"{n} listed products created")
