@@ -314,8 +314,7 @@ def receiver_queries(size: Sizes, client: Any) -> list[Row]:
     """Issue 16: every receiver call observed for its queries. A page of ``saves`` creates whose post_save
     receiver runs one query each; the time our panel adds (signals recorded, every receiver's queries
     counted) against the time djdt's SQL panel adds (every query recorded)."""
-    from shop.models import Product
-    from shop.receivers import LISTED_SKU_PREFIX
+    from shop.models import Customer
 
     url = f"/receiver-queries/?n={size.saves}"
 
@@ -323,7 +322,7 @@ def receiver_queries(size: Sizes, client: Any) -> list[Row]:
         def once() -> float:
             with panels(paths):
                 elapsed = timed_get(client, url)
-            Product.objects.filter(sku__startswith=f"{LISTED_SKU_PREFIX}B").delete()
+            Customer.objects.filter(email__endswith="@bench.example").delete()
             return elapsed
 
         return once

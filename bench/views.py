@@ -6,7 +6,7 @@ import itertools
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from shop.models import Category, Product
+from shop.models import Category, Customer, Product
 
 _skus = itertools.count()
 
@@ -47,15 +47,10 @@ def updates(request: HttpRequest) -> HttpResponse:
 
 
 def receiver_queries(request: HttpRequest) -> HttpResponse:
-    """``n`` creates of listed products: shop.receivers.refresh_in_stock runs one COUNT query on each."""
-    from shop.receivers import LISTED_SKU_PREFIX
-
+    """``n`` creates of customers: shop.receivers.refresh_order_count runs one COUNT query on each."""
     n = int(request.GET.get("n", "500"))
-    category = Category.objects.get(slug="bench")
     batch = next(_skus)
     with transaction.atomic():
         for i in range(n):
-            Product.objects.create(
-                sku=f"{LISTED_SKU_PREFIX}B{batch}-{i}", name=f"listed {i}", category=category, price=1
-            )
-    return _page(f"{n} listed products created")
+            Customer.objects.create(name=f"bench {i}", email=f"b{batch}-{i}@bench.example")
+    return _page(f"{n} customers created")

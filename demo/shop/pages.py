@@ -139,7 +139,7 @@ PAGES = [
         "receiver_queries",
         "receivers/queries-per-save/",
         "A receiver that queries on every save",
-        "20 pre_save + 20 post_save of listed Products; the post_save receiver runs one COUNT query each time",
+        "20 pre_save + 20 post_save of Customers; the post_save receiver runs one COUNT query each time",
     ),
     Page(
         "Receivers",

@@ -10,22 +10,21 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from django.db.models import Count
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
-from shop.models import AuditLog, Order, OrderLine, Product
+from shop.models import AuditLog, Customer, Order, OrderLine, Product
 from shop.signals import order_placed
 
 log = logging.getLogger("shop")
 
 #: Products whose SKU starts with this are "indexed" slowly (the slow-receiver page creates one).
 SLOW_SKU_PREFIX = "SLOW-"
-#: Products whose SKU starts with this are "listed": saving one refreshes its category's in-stock count.
-LISTED_SKU_PREFIX = "LISTED-"
-#: Category pk -> products in stock: what a shop would keep in a cache or a search facet.
-in_stock: dict[int, int] = {}
-#: Categories whose count waits for the end of a batch (see ``in_stock_refreshed_once``), or None.
-_batch: ContextVar[set[int] | None] = ContextVar("shop_in_stock_batch", default=None)
+#: Customer pk -> number of orders: what a shop would keep in a cache or sync to a CRM.
+order_counts: dict[int, int] = {}
+#: Customers whose count waits for the end of a batch (see ``order_counts_refreshed_once``), or None.
+_batch: ContextVar[set[int] | None] = ContextVar("shop_order_count_batch", default=None)
 
 
 @receiver(post_save, sender=Product, dispatch_uid="shop.index_product")
@@ -73,32 +72,29 @@ def send_confirmation(sender: Any, order: Order, **kwargs: Any) -> str:
     return f"confirmation queued for {order.number}"
 
 
-def _count_in_stock(category_id: int) -> None:
-    in_stock[category_id] = Product.objects.filter(category_id=category_id, stock__gt=0).count()
-
-
-@receiver(post_save, sender=Product, dispatch_uid="shop.refresh_in_stock")
-def refresh_in_stock(sender: type[Product], instance: Product, raw: bool = False, **kwargs: Any) -> None:
-    """Keep a listed product's category count up to date: one COUNT query per save, the N+1 that no view
-    shows (the panel reports it as "queries in a receiver per send"). Inside ``in_stock_refreshed_once()``
-    it only notes the category, and the count runs once after the loop."""
-    if raw or not instance.sku.startswith(LISTED_SKU_PREFIX):
+@receiver(post_save, sender=Customer, dispatch_uid="shop.refresh_order_count")
+def refresh_order_count(sender: type[Customer], instance: Customer, raw: bool = False, **kwargs: Any) -> None:
+    """Keep each customer's number of orders at hand (a stand-in for a cache or a CRM sync): one COUNT query
+    per save, the N+1 that no view shows (the panel reports it as "queries in a receiver per send"). Inside
+    ``order_counts_refreshed_once()`` it only notes the customer, and one query after the loop counts them all."""
+    if raw:
         return
     batch = _batch.get()
     if batch is not None:
-        batch.add(instance.category_id)
+        batch.add(instance.pk)
         return
-    _count_in_stock(instance.category_id)
+    order_counts[instance.pk] = Order.objects.filter(customer_id=instance.pk).count()
 
 
 @contextmanager
-def in_stock_refreshed_once() -> Iterator[None]:
-    """The cure: saves inside the block leave the counting to its end, one query per category touched."""
+def order_counts_refreshed_once() -> Iterator[None]:
+    """The cure: saves inside the block leave the counting to its end, one query for all of them."""
     batch: set[int] = set()
     token = _batch.set(batch)
     try:
         yield
     finally:
         _batch.reset(token)
-    for category_id in sorted(batch):
-        _count_in_stock(category_id)
+    counted = Order.objects.filter(customer_id__in=batch).values("customer_id").annotate(n=Count("pk"))
+    order_counts.update({pk: 0 for pk in batch})
+    order_counts.update({row["customer_id"]: row["n"] for row in counted})

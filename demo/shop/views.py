@@ -14,7 +14,7 @@ from django.shortcuts import render
 
 from shop.models import ArchivedOrder, Category, Customer, Order, OrderLine, Product, Tag
 from shop.pages import PAGES
-from shop.receivers import LISTED_SKU_PREFIX, SLOW_SKU_PREFIX, in_stock, in_stock_refreshed_once
+from shop.receivers import SLOW_SKU_PREFIX, order_counts, order_counts_refreshed_once
 from shop.signals import order_placed
 
 #: Products the seed command creates for the pages below, each page working on its own row.
@@ -23,8 +23,8 @@ TWICE_SKU = "DEMO-TWICE"
 UNCHANGED_SKU = "DEMO-UNCHANGED"
 FULL_SAVE_SKU = "DEMO-FULL-SAVE"
 TAGS_SKU = "DEMO-TAGS"
-#: Listed products the seed command creates for the receiver-queries pages.
-LISTED = 20
+#: Customers the receiver-queries pages save (the seed command makes 20).
+CUSTOMERS_SAVED = 20
 #: The seeded catalogue: "load many" loads exactly these.
 CATALOGUE_PREFIX = "P-"
 LOAD_MANY = 2000
@@ -325,38 +325,39 @@ def restock_many(request: HttpRequest) -> HttpResponse:
 
 
 # -- queries in receivers -----------------------------------------------------------------------------------
-def _restock_listed() -> list[Product]:
-    products = list(Product.objects.filter(sku__startswith=LISTED_SKU_PREFIX).order_by("pk")[:LISTED])
-    for product in products:
-        product.stock = (product.stock + 1) % 25
-        product.save(update_fields=["stock"])
-    return products
+def _rename_customers() -> list[Customer]:
+    customers = list(Customer.objects.order_by("pk")[:CUSTOMERS_SAVED])
+    for customer in customers:
+        customer.name = customer.name.upper() if customer.name.islower() else customer.name.lower()
+        customer.save(update_fields=["name"])
+    return customers
 
 
 def receiver_queries(request: HttpRequest) -> HttpResponse:
-    products = _restock_listed()
+    customers = _rename_customers()
     return done(
         request,
         "receiver_queries",
         [
-            f"Saved the stock of {len(products)} listed products, one save() each in a loop.",
-            "shop.receivers.refresh_in_stock runs on every post_save and counts the category's products in stock:",
-            f"{len(products)} COUNT queries that the view's code never shows. The panel lists them under the receiver",
-            "and reports “queries in a receiver per send”. Compare with the next page, fixed.",
+            f"Renamed {len(customers)} customers, one save() each in a loop.",
+            "shop.receivers.refresh_order_count runs on every post_save and counts the customer's orders:",
+            f"{len(customers)} COUNT queries that the view's code never shows. The panel lists them under the",
+            "receiver and reports “queries in a receiver per send”. Compare with the fixed page.",
         ],
-        counts=sorted(in_stock.items()),
+        counts=sorted(order_counts.items())[:CUSTOMERS_SAVED],
     )
 
 
 def receiver_queries_fixed(request: HttpRequest) -> HttpResponse:
-    with in_stock_refreshed_once():
-        products = _restock_listed()
+    with order_counts_refreshed_once():
+        customers = _rename_customers()
     return done(
         request,
         "receiver_queries_fixed",
         [
-            f"The same {len(products)} saves inside shop.receivers.in_stock_refreshed_once(): the receiver only notes",
-            "the category, and one COUNT runs after the loop. The same signals; no query in any receiver.",
+            f"The same {len(customers)} saves inside shop.receivers.order_counts_refreshed_once(): the receiver only",
+            "notes the customer, and one query after the loop counts every customer's orders. The same signals;",
+            "no query in any receiver.",
         ],
-        counts=sorted(in_stock.items()),
+        counts=sorted(order_counts.items())[:CUSTOMERS_SAVED],
     )

@@ -10,11 +10,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from shop.models import Category, Customer, Order, OrderLine, Product, Tag
-from shop.receivers import LISTED_SKU_PREFIX
 from shop.views import (
     CATALOGUE_PREFIX,
     FULL_SAVE_SKU,
-    LISTED,
     LOAD_MANY,
     TAGS_SKU,
     TWICE_SKU,
@@ -83,12 +81,6 @@ class Command(BaseCommand):
             if sku not in existing:
                 name = sku.removeprefix("DEMO-").replace("-", " ").capitalize() + " demo product"
                 wanted.append(Product(sku=sku, name=name, category=categories[0], price=Decimal("10.00"), stock=10))
-        for i in range(1, LISTED + 1):  # the receiver-queries pages restock these
-            sku = f"{LISTED_SKU_PREFIX}{i:02d}"
-            if sku not in existing:
-                wanted.append(
-                    Product(sku=sku, name=f"Listed lamp no. {i}", category=categories[i % 2], price=12, stock=i % 5)
-                )
         Product.objects.bulk_create(wanted)
         # Tag every tenth catalogue product (never the DEMO- ones: the m2m page starts from no tags).
         through = Product.tags.through
