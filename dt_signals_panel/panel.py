@@ -78,30 +78,27 @@ class SignalActivityPanel(Panel):
     def generate_stats(self, request: Any, response: Any) -> None:
         if self._capture is None:
             return
-        self.record_stats(build_stats(self._capture.recording))  # type: ignore[no-untyped-call]
+        stats = build_stats(self._capture.recording)
+        total = self._request_queries()
+        if total is not None:
+            stats["summary"]["queries_total"] = total
+        self.record_stats(stats)  # type: ignore[no-untyped-call]
 
     def _request_queries(self) -> int | None:
-        """The request's query count when djdt's SQL panel was on for it, read from the store when the panel is
-        rendered (djdt makes the stats of later-listed panels first, and render_panel loads only ours): the
-        summary then says what part of the request's queries receivers ran. Nothing of ours depends on it."""
-        from debug_toolbar.store import get_store
-
-        request_id = getattr(self.toolbar, "request_id", None)
-        if not request_id:
-            return None
+        """The request's query count when djdt's SQL panel is on for it: the summary then says what part of
+        the request's queries receivers ran. djdt makes the stats of later-listed panels first, so the SQL
+        panel's stats are not made yet; its list of queries is (``_queries``, in djdt 6.3 to 8.0). Read only
+        when it is a list; nothing of ours depends on it, and reading its stored stats at render time would
+        mean decoding every query of the request."""
         try:
-            stored = get_store().panel(request_id, "SQLPanel")
-        except Exception:  # another store, or nothing stored for it: the summary goes without the total
+            sql = self.toolbar.get_panel_by_id("SQLPanel")
+        except KeyError:
             return None
-        queries = stored.get("queries") if isinstance(stored, dict) else None
-        return len(queries) if isinstance(queries, list) else None
+        queries = getattr(sql, "_queries", None) if sql.enabled else None
+        return len(queries) if type(queries) is list else None
 
     @property
     def content(self) -> str:
         from django.template.loader import render_to_string
 
-        context = view_model(self.get_stats())
-        total = self._request_queries() if "summary" in context else None
-        if total is not None:
-            context["summary"] = {**context["summary"], "queries_total": total}
-        return render_to_string(self.template, context)
+        return render_to_string(self.template, view_model(self.get_stats()))
