@@ -26,6 +26,7 @@ POSTGRES_SUITE = [
     "tests/test_databases.py",
     "tests/test_signals.py",
     "tests/test_receivers.py",
+    "tests/test_receiver_queries.py",
 ]
 
 DATABASES = {
