@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 PANEL_ID = "SignalActivityPanel"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def _mark_browser_tests_slow(items: list[pytest.Item]) -> None:
     """A browser test drives Chromium against a live server: slow too, so ``-m "not slow"`` skips it."""
     for item in items:
         if item.get_closest_marker("browser"):
@@ -178,6 +178,7 @@ _backend_of: dict[str, str] = {}
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _mark_browser_tests_slow(items)
     on_postgres = _default_engine().endswith("postgresql")
     if on_postgres and not config.option.file_or_dir:
         from django.conf import settings

@@ -7,11 +7,12 @@ with the models' usual receivers only.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, connections, transaction
+from django.db.models import Model
 from django.db.models.signals import post_save
 from django.http import HttpRequest, HttpResponse
 from django.test.utils import CaptureQueriesContext
@@ -58,7 +59,7 @@ def in_a_savepoint(sender: Any, instance: Any, **kwargs: Any) -> None:
     transaction.on_commit(lambda: committed.append(instance.name))
 
 
-RECEIVERS = [
+RECEIVERS: list[tuple[Callable[..., Any], type[Model]]] = [
     (count_tags, Author),
     (audit_book, Book),
     (raw_and_other, Book),
@@ -89,6 +90,7 @@ def work() -> dict[str, Any]:
         for i in range(3):
             Author.objects.create(name=f"loop {i}")
         author = Author.objects.first()
+        assert author is not None
         Book.objects.create(title="Chained", author=author)
         Bare.objects.create(name="savepoint")
     return {
