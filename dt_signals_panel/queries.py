@@ -56,6 +56,9 @@ current: ContextVar[Frame | None] = ContextVar("dt_signals_panel_receiver_querie
 _local = threading.local()
 _lock = threading.Lock()
 _captures = 0
+#: Bumped whenever a capture opens or closes: a thread's list of its connection objects is kept only while
+#: this stays the same (see ``_connections_here``).
+_generation = 0
 
 
 def _sql_text(sql: Any) -> str:
@@ -97,12 +100,27 @@ def _put_on(connection: Any, held: list[Any]) -> None:
         held.append((connection, manager))
 
 
+def _connections_here() -> list[Any]:
+    """The connection objects this thread has made. Asking Django costs a few microseconds per receiver call,
+    so the answer is kept until a capture opens or closes, or a connection opens in this thread
+    (``connection_created``: a connection object made later opens before its first query). A connection
+    object replaced by assignment (``connections[alias] = ...``) inside a capture would go unobserved until
+    then: Django itself does that only as a live server's thread starts."""
+    cached = getattr(_local, "connections", None)
+    if cached is not None and cached[0] == _generation:
+        found: list[Any] = cached[1]
+        return found
+    found = list(connections.all(initialized_only=True))
+    _local.connections = (_generation, found)
+    return found
+
+
 def hold() -> None:
     """The current thread runs a receiver: observe its connections (the outermost receiver puts it on)."""
     depth = getattr(_local, "depth", 0)
     if depth == 0:
         held: list[Any] = []
-        for connection in connections.all(initialized_only=True):
+        for connection in _connections_here():
             _put_on(connection, held)
         _local.held = held
     _local.depth = depth + 1
@@ -140,7 +158,9 @@ def leave(token: Token[Frame | None]) -> None:
 
 
 def _connection_opened(sender: Any, connection: Any, **kwargs: Any) -> None:
-    """A connection object made inside a receiver opens: observe it from its first query."""
+    """A connection opens in this thread: the next receiver asks Django for the thread's connection objects
+    again, and one made inside a running receiver is observed from its first query."""
+    _local.connections = None
     if current.get() is None or not getattr(_local, "depth", 0):
         return
     _put_on(connection, _local.held)
@@ -148,17 +168,19 @@ def _connection_opened(sender: Any, connection: Any, **kwargs: Any) -> None:
 
 def start() -> None:
     """A capture opens: while any is open, connections opened inside receivers are observed."""
-    global _captures
+    global _captures, _generation
     with _lock:
         _captures += 1
+        _generation += 1
         if _captures == 1:
             connection_created.connect(_connection_opened, weak=False, dispatch_uid=__name__)
 
 
 def stop() -> None:
-    global _captures
+    global _captures, _generation
     with _lock:
         _captures -= 1
+        _generation += 1
         if _captures == 0:
             connection_created.disconnect(dispatch_uid=__name__)
 
