@@ -359,3 +359,28 @@ def test_the_text_table_shows_receivers_queries():
     assert "tests.test_receiver_queries.one_query · 1 query" in table
     assert "Queries run by tests.test_receiver_queries.one_query" in table
     assert "\u00d7 3" in table
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+def test_a_connection_first_opened_between_two_receivers_is_observed_in_the_second():
+    seen: dict[str, Any] = {}
+
+    def archive(sender: Any, instance: Any, **kwargs: Any) -> None:
+        if instance.name == "second":
+            ArchivedNote.objects.count()
+
+    def run() -> None:
+        # A new thread: "other" has no connection object when the first receiver runs.
+        try:
+            with receiving(archive, sender=Bare), dt_signals_panel.capture() as recording:
+                Bare.objects.create(name="first")
+                ArchivedNote.objects.exists()  # the view opens "other", outside every receiver
+                Bare.objects.create(name="second")
+            seen["calls"] = [c.get("queries", 0) for c in calls(recording, "archive")]
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert seen["calls"] == [0, 1]
