@@ -128,7 +128,9 @@ def hold() -> None:
 
 def release() -> None:
     """The receiver ``hold()`` was for returned: the outermost one takes the observer off again."""
-    depth = _local.depth - 1
+    depth = getattr(_local, "depth", 0) - 1
+    if depth < 0:  # no hold() in this thread (an async receiver's hops landed in two threads): nothing to undo
+        return
     _local.depth = depth
     if depth:
         return
