@@ -27,6 +27,8 @@ loop is Django's, so one frame of ours replaces Django's frame instead of adding
 receiver, and receivers are timed without being replaced by anything. Everything else (async receivers,
 ``asend``, a patched or overridden method) goes through the method itself, with receivers timed through
 ``_live_receivers`` by stand-ins that answer every attribute question with the receiver's own answer.
+Either way each receiver call also has a ``queries.Frame`` current while it runs, which counts the SQL it
+runs (``queries.py``); ``pre_init``/``post_init`` receivers are neither timed nor counted.
 """
 
 from __future__ import annotations
