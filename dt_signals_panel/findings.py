@@ -8,6 +8,7 @@ events they are about. ``stats.py`` runs them once per recording.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,12 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from dt_signals_panel.formatting import site_text_or_unknown
+from dt_signals_panel.shapes import Event
 
 #: Instances initialised per request past which the panel suggests loading less.
 MANY_INSTANCES = 1000
-
-Event = dict[str, Any]
-
 
 _site_text = site_text_or_unknown
 
@@ -56,6 +55,8 @@ def redundant_saves(events: Sequence[Event]) -> list[dict[str, Any]]:
         row = event.get("row")
         if changed is None or not row or event["args"].get("raw"):
             continue
+        if not _updated_in_place(event, by_row.get((row["model"], row["pk"], row.get("using")), [])):
+            continue
         if changed:
             if event["args"].get("update_fields") is not None or len(changed) >= event.get("field_count", 0):
                 continue
@@ -78,6 +79,18 @@ def redundant_saves(events: Sequence[Event]) -> list[dict[str, Any]]:
     for item in merged:
         item["message"] = _message(item) if item["rows"] == 1 else _merged_message(item)
     return merged
+
+
+def _updated_in_place(pre_save: Event, post_saves: list[Event]) -> bool:
+    """Whether the save that sent ``pre_save`` completed as an update of the row it was judged against: its
+    ``post_save`` (the next one of the same row under the same parent) was kept and says ``created=False``.
+    A save that inserted the row again (deleted meanwhile by a query that sends no signal) changed the row;
+    one that raised or whose ``post_save`` was not kept is not judged."""
+    seqs = [event["seq"] for event in post_saves]
+    for post_save in post_saves[bisect.bisect_right(seqs, pre_save["seq"]) :]:
+        if post_save.get("parent") == pre_save.get("parent"):
+            return post_save["args"].get("created") is False
+    return False
 
 
 def _message(item: dict[str, Any]) -> str:
@@ -196,6 +209,8 @@ def receiver_errors(events: Sequence[Event]) -> list[dict[str, Any]]:
     ``send()`` the exception reached the caller, and the request shows it.)"""
     found = []
     for event in events:
+        # Only the robust sends keep a receiver's exception in their results (``send_robust`` or ``asend_robust``).
+        mode = event.get("mode", "send_robust")
         for receiver in event.get("receivers") or ():
             error = receiver.get("error")
             if not error:
@@ -208,16 +223,20 @@ def receiver_errors(events: Sequence[Event]) -> list[dict[str, Any]]:
                     "sender": event["sender"],
                     "receiver": receiver["name"],
                     "error": error,
+                    # The class alone, for an allow entry that expects one failure of a receiver and no other.
+                    "error_type": error.split(":", 1)[0],
+                    "mode": mode,
                     "site": event.get("site"),
                     "message": _(
                         "receiver error: %(receiver)s raised %(error)s on %(signal)s from %(sender)s, and "
-                        "send_robust() returned it instead of raising (%(site)s)"
+                        "%(mode)s() returned it instead of raising (%(site)s)"
                     )
                     % {
                         "receiver": receiver["name"],
                         "error": error,
                         "signal": event["signal"],
                         "sender": event["sender"],
+                        "mode": mode,
                         "site": _site_text(event.get("site")),
                     },
                 }

@@ -14,7 +14,7 @@ from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from dt_signals_panel import kinds
+from dt_signals_panel import kinds, stored
 from dt_signals_panel.presentation import view_model
 from dt_signals_panel.recorder import Recording, capture
 from dt_signals_panel.stats import build_stats
@@ -31,8 +31,8 @@ class SignalActivityPanel(Panel):
     _capture: capture | None = None
 
     def get_stats(self) -> dict[str, Any]:
-        stats: dict[str, Any] = super().get_stats()  # type: ignore[no-untyped-call]
-        return stats
+        # What record_stats stored, read back as it was built (see stored.py: keys djdt's decoder would take).
+        return stored.decode(super().get_stats())  # type: ignore[no-untyped-call]
 
     @property
     def recording(self) -> Recording | None:
@@ -82,20 +82,23 @@ class SignalActivityPanel(Panel):
         total = self._request_queries()
         if total is not None:
             stats["summary"]["queries_total"] = total
-        self.record_stats(stats)  # type: ignore[no-untyped-call]
+        self.record_stats(stored.encode(stats))  # type: ignore[no-untyped-call]
 
     def _request_queries(self) -> int | None:
         """The request's query count when djdt's SQL panel is on for it: the summary then says what part of
         the request's queries receivers ran. djdt makes the stats of later-listed panels first, so the SQL
-        panel's stats are not made yet; its list of queries is (``_queries``, in djdt 6.3 to 8.0). Read only
-        when it is a list; nothing of ours depends on it, and reading its stored stats at render time would
-        mean decoding every query of the request."""
+        panel's stats are not made yet; its list of queries is (``_queries``, a list in djdt 6.3, 7.1 and
+        8.0). A private of djdt's, so read defensively: absent, not a list, or anything raising on the way
+        gives ``None`` (the summary then gives no total); nothing else of ours depends on it, and it never
+        fails a request."""
         try:
             sql = self.toolbar.get_panel_by_id("SQLPanel")
-        except KeyError:
+            if sql.enabled is not True:
+                return None
+            queries = getattr(sql, "_queries", None)
+            return len(queries) if type(queries) is list else None
+        except Exception:  # no SQL panel (KeyError), or a djdt whose panel is built otherwise
             return None
-        queries = getattr(sql, "_queries", None) if sql.enabled else None
-        return len(queries) if type(queries) is list else None
 
     @property
     def content(self) -> str:

@@ -13,9 +13,11 @@ the innermost receiver running in this thread or task. A receiver that saves a r
 the receivers of that save count their own, and their parent does not count them again. A query run by the
 ``save()`` around the receivers, by another request or by another thread is in no receiver's context.
 
-An async receiver's queries run in the thread its ``sync_to_async`` calls land in (the request's
-thread-sensitive thread): its stand-in hops there once before and once after the receiver to put the observer
-on that thread's connections and take it off. The hops run no query and open no connection.
+An async receiver's queries are not measured: they run in the thread its ``sync_to_async`` calls land in,
+and putting the observer on that thread's connections would take a hop into it before and after the receiver,
+which changes the scheduling the application sees (concurrent receivers under ``asend`` would wait for the
+request's sync thread). Its receiver row says so (``queries_not_measured``) instead of showing 0. Its frame is
+still current while it runs (``wrappers._ATimed``), so its queries are never counted for an enclosing receiver.
 
 Only the SQL text is kept (placeholders as the database driver gets them); parameters are never read.
 """
@@ -29,6 +31,8 @@ from typing import Any
 
 from django.db import connections
 from django.db.backends.signals import connection_created
+
+from dt_signals_panel.shapes import ReceiverRow
 
 __all__ = ["Frame", "describe", "enter", "hold", "leave", "release", "start", "stop"]
 
@@ -187,7 +191,7 @@ def stop() -> None:
             connection_created.disconnect(dispatch_uid=__name__)
 
 
-def describe(frame: Frame) -> dict[str, Any]:
+def describe(frame: Frame) -> ReceiverRow:
     """A receiver call's queries as JSON primitives; ``{}`` when it ran none (the stats stay small)."""
     if not frame.count:
         return {}

@@ -15,8 +15,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from dt_signals_panel.formatting import site_text_or_unknown
-
-Event = dict[str, Any]
+from dt_signals_panel.shapes import Event, ReceiverRow
 
 #: Query shapes named in a finding's message (all of them, up to ``MAX_SHAPES``, are in its ``shapes``).
 SHAPES_IN_MESSAGE = 2
@@ -31,7 +30,7 @@ def queries_per_send(
     more sends; ``threshold`` 0 finds nothing."""
     if threshold <= 0:
         return []
-    calls: dict[tuple[str, str, str], list[tuple[Event, dict[str, Any]]]] = {}
+    calls: dict[tuple[str, str, str], list[tuple[Event, ReceiverRow]]] = {}
     for event in events:
         for receiver in event.get("receivers") or ():
             if receiver.get("queries"):
@@ -49,7 +48,7 @@ def queries_per_send(
         sites = Counter(tuple(e["site"]) for e, _r in made if e.get("site"))
         site = list(sites.most_common(1)[0][0]) if sites else None
         queries = sum(r["queries"] for _e, r in made)
-        finding = {
+        finding: dict[str, Any] = {
             "kind": "receiver_queries_per_send",
             "receiver": name,
             "where": made[0][1].get("where", ""),

@@ -1,13 +1,16 @@
 """What one capture records, and ``capture()``, the public way to open one.
 
 A recording knows nothing of the toolbar: the panel, the test helpers and users' own code all open a
-``capture()``, and the send wrappers (``wrappers.py``) route each send to the captures open in its context.
+``capture()``, and the send wrappers (``wrappers.py``) route each send to the captures open in its context,
+through the recording's per-send API (:meth:`Recording.begin`, :meth:`Recording.finish`, and for the init
+signals :attr:`Recording.pre_init_counters` / :attr:`Recording.post_init_counters` and
+:meth:`Recording.init_counter`). The recorder is the bottom of its side: the stats, findings and text
+table read a recording through ``shapes.Recorded`` and are imported only when asked for.
 """
 
 from __future__ import annotations
 
 import itertools
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,10 +20,11 @@ from typing import Any
 
 from django.dispatch import Signal
 
-from dt_signals_panel import events, queries
+from dt_signals_panel import events, labels, masking, queries, snapshots
 from dt_signals_panel.conf import Config, get_config
+from dt_signals_panel.shapes import Event
 from dt_signals_panel.signals import INIT_SIGNALS, tracked_signals
-from dt_signals_panel.wrappers import install, open_recordings, parent_events, uninstall
+from dt_signals_panel.wrappers import Sink, install, open_recordings, parent_events, uninstall
 
 
 class Recording:
@@ -31,7 +35,7 @@ class Recording:
         self.config = config
         self.signals = signals
         self.started = time.perf_counter()
-        self.events: list[dict[str, Any]] = []
+        self.events: list[Event] = []
         self.dropped = 0
         self.closed = False
         self.duration_ms: float | None = None
@@ -39,10 +43,11 @@ class Recording:
         self._counts: dict[tuple[str, str], int] = {}
         # signal name -> events kept for it (the first SHOWN_PER_SIGNAL of them are detailed).
         self._kept: dict[str, int] = {}
-        # sender -> itertools.count per init signal: next() is atomic, so threads of one request never lose a
-        # count, and the send wrappers reach the dict of their own signal with one attribute read.
-        self._pre_inits: dict[Any, Iterator[int]] = {}
-        self._post_inits: dict[Any, Iterator[int]] = {}
+        #: sender -> itertools.count per init signal: next() is atomic, so threads of one request never lose a
+        #: count, and the init wrappers reach the dict of their own signal with one attribute read (a new
+        #: sender's counter comes from :meth:`init_counter`).
+        self.pre_init_counters: dict[Any, Iterator[int]] = {}
+        self.post_init_counters: dict[Any, Iterator[int]] = {}
         self._init_examples: dict[tuple[str, Any], dict[str, Any]] = {}
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
@@ -55,12 +60,17 @@ class Recording:
         self._hidden_modules: dict[str, bool] = {}
         self.stacks: list[list[list[Any]]] = []
         self._final_inits: list[dict[str, Any]] | None = None
+        # Raw values masked in any event of this recording, for the request-wide scrub of build_stats; in
+        # memory only, never in an event.
+        self._masked: set[str] = set()
+        # What rows were loaded or saved with while this capture is open (the redundant-save findings).
+        self.rows = snapshots.Rows(config.max_events)
 
     # -- read API -------------------------------------------------------------------------------------
     def count(self, signal: str, sender: Any = None) -> int:
         """Exact number of sends of ``signal`` (its name, e.g. ``"post_save"``), from ``sender`` if given
         (a model class, or its label such as ``"auth.User"``, or the string sender itself)."""
-        wanted = None if sender is None else events.sender_label(sender)
+        wanted = None if sender is None else labels.sender_label(sender)
         if signal in INIT_SIGNALS:
             return sum(row[signal] for row in self.inits if wanted is None or row["sender"] == wanted)
         total: int = sum(
@@ -77,15 +87,15 @@ class Recording:
         """``pre_init``/``post_init`` counts per model, aggregated because a queryset sends two per row."""
         if self._final_inits is not None:
             return self._final_inits
-        return self._summarise_inits(dict(self._pre_inits), dict(self._post_inits))
+        return self._summarise_inits(dict(self.pre_init_counters), dict(self.post_init_counters))
 
     def _summarise_inits(self, pre: dict[Any, Iterator[int]], post: dict[Any, Iterator[int]]) -> list[dict[str, Any]]:
         rows: dict[str, dict[str, Any]] = {}
         counters = [(("pre_init", sender), c) for sender, c in pre.items()]
         counters += [(("post_init", sender), c) for sender, c in post.items()]
         for (name, sender), counter in counters:
-            label = events.sender_label(sender)
-            if events.is_toolbar_label(label):
+            label = labels.sender_label(sender)
+            if labels.is_toolbar_label(label):
                 continue
             # Reading an itertools.count consumes one value; read from a copy so the live one stays exact.
             value = int(repr(counter)[6:-1])
@@ -96,13 +106,20 @@ class Recording:
                 row["example"] = example
         return sorted(rows.values(), key=lambda r: (-(r["pre_init"] + r["post_init"]), r["sender"]))
 
+    @property
+    def masked_values(self) -> frozenset[str]:
+        """The raw values masked in any event of this recording, for the request-wide scrub of the stats.
+        Held in memory while the recording lives, never written into an event or the store."""
+        return frozenset(self._masked)
+
     def counts(self) -> dict[tuple[str, str], int]:
         return dict(self._counts)
 
     def stats(self) -> dict[str, Any]:
         """What the panel would show for this recording: groups, summary and findings, built by the panel's
-        own ``stats.build_stats``, so a test and the toolbar always agree."""
-        from dt_signals_panel.stats import build_stats  # stats imports this module
+        own ``stats.build_stats``, so a test and the toolbar always agree. Imported here, not at the top:
+        recording needs none of it, and ``stats`` reads a recording through ``shapes.Recorded`` alone."""
+        from dt_signals_panel.stats import build_stats
 
         return build_stats(self)
 
@@ -119,13 +136,15 @@ class Recording:
         self.closed = True
         self._last_site = ([], [])
         self.duration_ms = (time.perf_counter() - self.started) * 1000
-        self._final_inits = self._summarise_inits(self._pre_inits, self._post_inits)
+        self._final_inits = self._summarise_inits(self.pre_init_counters, self.post_init_counters)
         # A thread that inherited our context keeps counting into dicts nobody reads.
-        self._pre_inits, self._post_inits = {}, {}
+        self.pre_init_counters, self.post_init_counters = {}, {}
+        self.rows.close()
 
-    def _init_counter(self, name: str, sender: Any, named: dict[str, Any]) -> Iterator[int]:
+    # -- the per-send API the wrappers call ----------------------------------------------------------------
+    def init_counter(self, name: str, sender: Any, named: dict[str, Any]) -> Iterator[int]:
         """The counter of the first ``name`` send from ``sender``; its example is taken here, once."""
-        counters = self._pre_inits if name == "pre_init" else self._post_inits
+        counters = self.pre_init_counters if name == "pre_init" else self.post_init_counters
         # Built before taking the lock, never under it: a lock of ours held while we look at the application's
         # objects is how a view creating a row owned by ``request.user`` once hung for good. Two threads may
         # both build an example; the first one in keeps its own.
@@ -137,13 +156,12 @@ class Recording:
                 counter = counters[sender] = itertools.count(0)
         return counter
 
-    def _begin(
-        self, name: str, sender: Any, named: dict[str, Any], mode: str, sending: FrameType | None = None
-    ) -> dict[str, Any] | None:
-        """Count the send and, below the cap, build its event. Runs before dispatch, so nested sends made by
-        receivers land after their parent. ``sending`` is the frame that called the send wrapper."""
-        label = events.sender_label(sender)
-        if events.is_toolbar_label(label):
+    def begin(self, name: str, sender: Any, named: dict[str, Any], mode: str, sending: FrameType) -> Event | None:
+        """Count the send and, below the cap, build its event (``None`` when none is kept). Runs before
+        dispatch, so nested sends made by receivers land after their parent. ``sending`` is the frame that
+        called the send wrapper, handed in by it: the call site is looked for from there outwards."""
+        label = labels.sender_label(sender)
+        if labels.is_toolbar_label(label):
             return None
         key = (name, label)
         with self._lock:
@@ -164,12 +182,12 @@ class Recording:
         if mode != "send":
             event["mode"] = mode
         if self.config.call_sites:
-            self._locate(event, detailed, sending or sys._getframe(1))
+            self._locate(event, detailed, sending)
         with self._lock:
             self.events.append(event)
         return event
 
-    def _locate(self, event: dict[str, Any], with_stack: bool, sending: FrameType) -> None:
+    def _locate(self, event: Event, with_stack: bool, sending: FrameType) -> None:
         hidden = self.config.hidden_modules
         known = self._hidden_modules
         frame: FrameType | None = sending
@@ -198,27 +216,25 @@ class Recording:
         # objects are held so that their ids stay theirs; a code object holds no frame and no local.
         key = (id(user_frame), id(code), user_frame.f_lasti)
         if key != self._last_key or not _same_site(user_frame, *self._last_site):
-            self.stacks.append(events.stack_of(sending, self.config.stack_hidden))
+            masked: list[str] = []
+            self.stacks.append(events.stack_of(sending, self.config.stack_hidden, self.config, masked))
+            self._masked.update(masked)
             self._last_key, self._last_site = key, _site_of(user_frame)
             self._last_stack_id = len(self.stacks) - 1
         event["stack"] = self._last_stack_id
 
-    def _finish(
-        self,
-        event: dict[str, Any] | None,
-        started: float,
-        result: Any,
-        error: BaseException | None,
-        timings: list[Any] | None,
+    def finish(
+        self, event: Event, started: float, result: Any, error: BaseException | None, timings: list[Any]
     ) -> None:
-        if event is None:
-            return
+        """After dispatch (or when it raised): the time, error and receivers of the send whose event
+        :meth:`begin` kept, then the masked values' echoes scrubbed from what the receivers added."""
         event["ms"] = round((time.perf_counter() - started) * 1000, 3)
         if error is not None:
             event["error"] = events.describe_exception(error)
         # Receivers that ran, even when one raised: the ones before it and the one that raised have timings.
-        ran = result if isinstance(result, list) else [(timing[0], None) for timing in timings or ()]
-        event["receivers"] = events.describe_receivers(ran, timings or [])
+        ran = result if isinstance(result, list) else [(timing[0], None) for timing in timings]
+        event["receivers"] = events.describe_receivers(ran, timings)
+        self._masked.update(masking.finish(event))
 
 
 def _site_of(frame: FrameType | None) -> tuple[list[Any], list[int]]:
@@ -255,7 +271,7 @@ class capture:
     def __init__(self, config: Config | None = None) -> None:
         self.config = config or get_config()
         self.recording = Recording(self.config, tracked_signals(self.config))
-        self._token: Token[tuple[Recording, ...]] | None = None
+        self._token: Token[tuple[Sink, ...]] | None = None
 
     def __enter__(self) -> Recording:
         install(self.recording.signals)

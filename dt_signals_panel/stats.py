@@ -9,17 +9,13 @@ the same stats, so a test and the toolbar always agree.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from dt_signals_panel import kinds, signals
-
-if TYPE_CHECKING:
-    from dt_signals_panel.recorder import Recording
+from dt_signals_panel import kinds, masking, signals
+from dt_signals_panel.shapes import Event, ReceiverRow, Recorded
 
 #: Bumped when the shape of the stats changes, so a stored toolbar from an older version is recognised.
 STATS_VERSION = 3
-
-Event = dict[str, Any]
 
 
 def receiver_times(events: Sequence[Event]) -> list[dict[str, Any]]:
@@ -46,6 +42,8 @@ def receiver_times(events: Sequence[Event]) -> list[dict[str, Any]]:
             )
             if receiver.get("queries"):
                 _add_queries(row, receiver, shapes)
+            if receiver.get("queries_not_measured"):  # an async receiver (see queries.py): never a 0
+                row["queries_not_measured"] = True
             ms = receiver.get("ms", 0.0)
             row["calls"] += 1
             row["ms"] = round(row["ms"] + ms, 3)
@@ -63,7 +61,7 @@ MAX_SHAPES = 20
 
 
 def _add_queries(
-    row: dict[str, Any], receiver: dict[str, Any], shapes: dict[tuple[str, str, str], dict[str, Any]]
+    row: dict[str, Any], receiver: ReceiverRow, shapes: dict[tuple[str, str, str], dict[str, Any]]
 ) -> None:
     """One call's queries (issue 16) added to its receiver's row: count, time and each shape's count."""
     row["queries"] += receiver["queries"]
@@ -119,7 +117,7 @@ def _renumber_stacks(groups: list[dict[str, Any]], stacks: Sequence[Any]) -> lis
     return result
 
 
-def build_stats(recording: Recording) -> dict[str, Any]:
+def build_stats(recording: Recorded) -> dict[str, Any]:
     """The panel's stats: JSON primitives only, never empty (djdt reads an empty dict as 'panel off')."""
     events = recording.events
     grouped: dict[str, list[Event]] = {}
@@ -129,11 +127,11 @@ def build_stats(recording: Recording) -> dict[str, Any]:
     for (name, _sender), n in recording.counts().items():
         counts[name] = counts.get(name, 0) + n
     names = sorted(set(counts) | set(grouped), key=lambda n: (signals.order(n), n))
-    groups = []
+    groups: list[dict[str, Any]] = []
     for name in names:
         kept = grouped.get(name, [])
         shown = [e for e in kept if not e.get("light")]
-        group = {
+        group: dict[str, Any] = {
             "signal": name,
             "count": counts.get(name, 0),
             "kept": len(kept),
@@ -160,11 +158,13 @@ def build_stats(recording: Recording) -> dict[str, Any]:
         # panel knows it.
         "receiver_queries": sum(r["queries"] for r in receivers),
         "receiver_query_ms": round(sum(r["query_ms"] for r in receivers), 3),
+        # Receivers whose queries are not in that count: async ones are not measured.
+        "receivers_not_measured": sum(1 for r in receivers if r.get("queries_not_measured")),
         "kept": len(events),
         "shown": sum(len(group["events"]) for group in groups),
         "dropped": recording.dropped,
     }
-    return {
+    stats = {
         "version": STATS_VERSION,
         "summary": summary,
         "groups": groups,
@@ -174,3 +174,6 @@ def build_stats(recording: Recording) -> dict[str, Any]:
         "stacks": stacks,
         "duration_ms": round(recording.duration_ms or 0.0, 3),
     }
+    # A value masked in one event must not come back in another (a later receiver's error, a label).
+    scrubbed: dict[str, Any] = masking.scrub(stats, masking.scrubber(recording.masked_values))
+    return scrubbed

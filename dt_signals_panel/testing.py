@@ -22,10 +22,12 @@ from django.dispatch import Signal
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from dt_signals_panel import events, kinds
+from dt_signals_panel import events, kinds, labels
 from dt_signals_panel.formatting import site_text_or_unknown
 from dt_signals_panel.query_findings import shape_text
 from dt_signals_panel.recorder import Recording, capture
+from dt_signals_panel.shapes import Event, ReceiverRow
+from dt_signals_panel.signal_snapshot import SnapshotExpectation
 from dt_signals_panel.signals import INIT_SIGNALS
 from dt_signals_panel.text import event_arguments, format_recording
 
@@ -33,6 +35,8 @@ __all__ = [
     "Allow",
     "Expectation",
     "SignalAssertionsMixin",
+    "allow_hint",
+    "allowed",
     "assert_max_receiver_queries",
     "assert_no_credentials_in_clear",
     "assert_no_problems",
@@ -45,14 +49,18 @@ __all__ = [
     "expect_no_queries_per_send_in_receivers",
     "expect_no_redundant_saves",
     "expect_signal_count",
+    "expect_signal_snapshot",
     "format_recording",
+    "problems",
+    "signals_allow",
 ]
 
 #: One allowlist entry. For redundant saves: a model (class or ``"app.Model"`` label), or a
 #: ``(model, kind)`` pair; for credentials: a credential key (``"pin"``), or a ``(sender, key)`` pair; for
-#: receiver errors: a receiver's dotted name, or a ``(signal, receiver)`` pair (the receiver as a function
-#: or its dotted name) (each kind's
-#: ``kinds.AllowShape``). ``"*"`` in a pair matches anything. A callable receives the finding (a dict) and returns True to allow it.
+#: receiver errors: a receiver's dotted name, a ``(signal, receiver)`` or a ``(receiver, "ErrorType")`` pair
+#: (the receiver as a function or its dotted name). Each kind's ``kinds.AllowShape`` says how its entries
+#: read. ``"*"`` in a pair matches anything. A callable receives the finding (a dict) and returns True to
+#: allow it.
 Allow = str | type | tuple[Any, Any] | Callable[[dict[str, Any]], bool]
 
 #: unittest leaves frames of modules that set this out of a failure's traceback, as it does for its own
@@ -89,7 +97,7 @@ def assert_signal_count(recording: Recording, signal: str | Signal, expected: in
     actual = recording.count(name, sender)
     if actual == expected:
         return
-    label = None if sender is None else events.sender_label(sender)
+    label = None if sender is None else labels.sender_label(sender)
     what = name if label is None else _("%(signal)s from %(sender)s") % {"signal": name, "sender": label}
     lines = [
         _("expected %(expected)d %(what)s, got %(actual)d") % {"expected": expected, "what": what, "actual": actual}
@@ -106,7 +114,7 @@ def assert_signal_count(recording: Recording, signal: str | Signal, expected: in
     raise AssertionError("\n".join(lines))
 
 
-def _describe_send(event: dict[str, Any]) -> str:
+def _describe_send(event: Event) -> str:
     where = site_text_or_unknown(event.get("site"))
     return "  " + _("#%(seq)d %(sender)s at %(where)s: %(arguments)s") % {
         "seq": event["seq"],
@@ -153,22 +161,24 @@ def _name(field: str, value: Any) -> Any:
     if field == "model":
         return _model_label(value)
     if field == "sender":
-        return events.sender_label(value)
+        return labels.sender_label(value)
     if field == "receiver" and callable(value):
         return events.receiver_name(value)[0]
     return value
 
 
-def _allowed(finding: dict[str, Any], allow: Iterable[Allow]) -> bool:
-    """Whether an entry covers ``finding``, read the way its kind's ``AllowShape`` says."""
+def allowed(finding: dict[str, Any], allow: Iterable[Allow]) -> bool:
+    """Whether an entry of ``allow`` covers ``finding``, read the way its kind's ``AllowShape`` says (the
+    matcher of every assertion here and of strict mode)."""
     kind = kinds.get(finding["kind"])
     if kind is None:
         return False
     shape = kind.allow
     for entry in allow:
         if isinstance(entry, tuple):
-            if all(_matches(_name(f, v), finding.get(f)) for f, v in zip(shape.pair, entry, strict=True)):
-                return True
+            for pair in shape.pairs:
+                if all(_matches(_name(f, v), finding.get(f)) for f, v in zip(pair, entry, strict=True)):
+                    return True
         elif isinstance(entry, str) or (isinstance(entry, type) and shape.classes):
             if _matches(_name(shape.one, entry), finding.get(shape.one)):
                 return True
@@ -177,9 +187,30 @@ def _allowed(finding: dict[str, Any], allow: Iterable[Allow]) -> bool:
     return False
 
 
+def allow_hint(finding: dict[str, Any]) -> tuple[Any, ...]:
+    """The ``(a, b)`` entry that would allow ``finding`` and little else, as its kind's ``AllowShape.pair``
+    names it: what a failure suggests."""
+    kind = kinds.get(finding["kind"])
+    fields = kind.allow.pair if kind is not None else ()
+    return tuple(finding.get(field) for field in fields)
+
+
 def _found(recording: Recording, family: str, allow: Iterable[Allow]) -> list[dict[str, Any]]:
     """The family's findings in the panel's stats that ``allow`` does not cover."""
-    return [f for f in recording.stats()["findings"].get(family, ()) if not _allowed(f, allow)]
+    return [f for f in recording.stats()["findings"].get(family, ()) if not allowed(f, allow)]
+
+
+def problems(recording: Recording, allow: Iterable[Allow] = ()) -> list[dict[str, Any]]:
+    """Every finding in ``recording`` of a kind registered with severity ``problem`` that ``allow`` does not
+    cover, in the order the kinds were registered: what ``assert_no_problems`` and strict mode fail on."""
+    entries = list(allow)
+    found = recording.stats()["findings"]
+    return [
+        finding
+        for family in kinds.families()
+        for finding in found.get(family, ())
+        if getattr(kinds.get(finding["kind"]), "severity", None) == "problem" and not allowed(finding, entries)
+    ]
 
 
 def assert_no_redundant_saves(recording: Recording, *, allow: Allow | Iterable[Allow] = ()) -> None:
@@ -223,22 +254,13 @@ def assert_no_problems(recording: Recording, *, allow: Allow | Iterable[Allow] =
     receivers that raised under ``send_robust``, and every kind registered later) that ``allow`` does not
     cover; each entry is read the way the finding's kind names things (``kinds.AllowShape``)."""
     __tracebackhide__ = True
-    entries = _entries(allow)
-    found = [
-        finding
-        for family, members in kinds.families().items()
-        if any(kind.severity == "problem" for kind in members)
-        for finding in _found(recording, family, entries)
-        if getattr(kinds.get(finding["kind"]), "severity", None) == "problem"
-    ]
+    found = problems(recording, _entries(allow))
     if not found:
         return
     lines = [ngettext("%(n)d problem:", "%(n)d problems:", len(found)) % {"n": len(found)}]
     for finding in found:
-        shape = kinds.get(finding["kind"]).allow  # type: ignore[union-attr]
-        pair = tuple(finding.get(field) for field in shape.pair)
         lines.append(f"  - {finding['message']}")
-        lines.append("    " + _("known and wanted? allow=[%(pair)r]") % {"pair": pair})
+        lines.append("    " + _("known and wanted? allow=[%(pair)r]") % {"pair": allow_hint(finding)})
     raise AssertionError("\n".join(lines))
 
 
@@ -256,9 +278,9 @@ def assert_max_receiver_queries(
     (``MAX_EVENTS``)."""
     __tracebackhide__ = True
     name = None if signal is None else _signal_name(recording, signal)
-    label = None if sender is None else events.sender_label(sender)
+    label = None if sender is None else labels.sender_label(sender)
     wanted = None if receiver is None else _receiver_label(receiver)
-    calls: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+    calls: dict[str, list[tuple[Event, ReceiverRow]]] = {}
     for event in recording.events:
         if name not in (None, event["signal"]) or label not in (None, event["sender"]):
             continue
@@ -354,6 +376,20 @@ def expect_no_credentials_in_clear(*, allow: Allow | Iterable[Allow] = ()) -> Ex
     return Expectation(partial(assert_no_credentials_in_clear, allow=_entries(allow)))
 
 
+def expect_signal_snapshot(name: str | None = None) -> SnapshotExpectation:
+    """Record the block (``with`` / ``async with``) and compare what it sent with the test's record in the
+    snapshot file beside the test module (``test_orders.signals.json``); a missing record is written once the
+    test passes, a different one fails with a diff. ``name`` keys a second block of the same test."""
+    return SnapshotExpectation(name)
+
+
+def signals_allow(*entries: Allow) -> Callable[[Any], Any]:
+    """Strict mode's allow list for one ``TestCase`` method or class; see ``dt_signals_panel.strict``."""
+    from dt_signals_panel.strict import signals_allow
+
+    return signals_allow(*entries)
+
+
 def expect_no_problems(*, allow: Allow | Iterable[Allow] = ()) -> Expectation:
     """Record the block and fail at its end if it shows a problem of any kind that ``allow`` does not cover."""
     return Expectation(partial(assert_no_problems, allow=_entries(allow)))
@@ -384,6 +420,9 @@ class SignalAssertionsMixin:
 
     def assertNoCredentialsInClear(self, allow: Allow | Iterable[Allow] = ()) -> Expectation:
         return expect_no_credentials_in_clear(allow=allow)
+
+    def assertSignalSnapshot(self, name: str | None = None) -> SnapshotExpectation:
+        return expect_signal_snapshot(name)
 
     def assertNoProblems(self, allow: Allow | Iterable[Allow] = ()) -> Expectation:
         return expect_no_problems(allow=allow)

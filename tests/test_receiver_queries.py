@@ -3,6 +3,7 @@ thread or task that ran them, shown and reported, and never changing what the ap
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -221,7 +222,7 @@ def test_a_receiver_that_opens_a_connection_of_its_own_has_its_queries_counted()
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_async_receivers_queries_are_counted_under_asend_and_send():
+async def test_async_receivers_queries_are_shown_as_not_measured_never_as_zero():
     async def counts(sender: Any, **kwargs: Any) -> None:
         await Tag.objects.acount()
         await Tag.objects.filter(name="x").aexists()
@@ -235,7 +236,68 @@ async def test_async_receivers_queries_are_counted_under_asend_and_send():
         await sync_to_async(probe.send)(sender=None)
     assert responses == [(counts, None)]
     found = calls(recording, "counts")
-    assert [c["queries"] for c in found] == [2, 2]
+    assert [("queries" in c, c.get("queries_not_measured")) for c in found] == [(False, True), (False, True)]
+    (row,) = [r for r in recording.stats()["receivers"] if r["name"].endswith("counts")]
+    assert row["queries_not_measured"] is True
+    assert recording.stats()["summary"]["receivers_not_measured"] == 1
+    by_time = recording.as_table().split("Receivers by time")[1]
+    (line,) = [line for line in by_time.splitlines() if "counts" in line]
+    assert line.split()[-3:-1] == ["-", "-"]  # queries, query ms: not 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_async_receivers_queries_are_not_counted_for_the_sync_receiver_that_sent_its_signal():
+    async def inner(sender: Any, **kwargs: Any) -> None:
+        await Tag.objects.acount()
+
+    probe = Signal()
+    probe.connect(inner, weak=False)
+
+    def outer(sender: Any, instance: Any, **kwargs: Any) -> None:
+        Tag.objects.exists()
+        probe.send(sender=None)  # async_to_sync: inner's queries come back to this thread
+
+    recorder = dt_signals_panel.capture()
+    recorder.recording.signals[probe] = "probe"
+    with receiving(outer, sender=Bare), recorder as recording:
+        Bare.objects.create(name="one")
+    assert [c["queries"] for c in calls(recording, "outer")] == [1]
+    assert [c.get("queries_not_measured") for c in calls(recording, "inner")] == [True]
+
+
+async def _interleaving(recording: bool) -> list[str]:
+    """What concurrent async receivers under ``asend`` and a task beside them did, in the order they did it."""
+    order: list[str] = []
+
+    def receiver(name: str) -> Any:
+        async def run(sender: Any, **kwargs: Any) -> None:
+            order.append(f"{name} starts")
+            await asyncio.sleep(0)
+            order.append(f"{name} ends")
+
+        return run
+
+    async def beside() -> None:
+        for step in range(6):
+            order.append(f"beside {step}")
+            await asyncio.sleep(0)
+
+    probe = Signal()
+    a, b = receiver("a"), receiver("b")
+    probe.connect(a, weak=False)
+    probe.connect(b, weak=False)
+    recorder = dt_signals_panel.capture()
+    recorder.recording.signals[probe] = "probe"
+    if recording:
+        async with recorder:
+            await asyncio.gather(probe.asend(sender=None), beside())
+    else:
+        await asyncio.gather(probe.asend(sender=None), beside())
+    return order
+
+
+async def test_async_receivers_are_scheduled_the_same_with_the_panel_recording_and_without():
+    assert await _interleaving(recording=True) == await _interleaving(recording=False)
 
 
 # -- the finding ---------------------------------------------------------------------------------------
