@@ -16,11 +16,13 @@ from django.contrib.auth.models import Group
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.models.signals import post_save
 from django.dispatch import Signal
+from django.template.loader import render_to_string
 from django.test import override_settings
 
 import dt_signals_panel
 from dt_signals_panel import testing
 from dt_signals_panel.checks import check_settings
+from dt_signals_panel.presentation import view_model
 from tests.testapp.models import ArchivedNote, Author, Bare, Tag
 
 pytestmark = pytest.mark.django_db(databases=["default", "other"])
@@ -243,6 +245,10 @@ async def test_async_receivers_queries_are_shown_as_not_measured_never_as_zero()
     by_time = recording.as_table().split("Receivers by time")[1]
     (line,) = [line for line in by_time.splitlines() if "counts" in line]
     assert line.split()[-3:-1] == ["-", "-"]  # queries, query ms: not 0
+    content = render_to_string("dt_signals_panel/panel.html", view_model(recording.stats()))
+    assert content.count(" · queries not measured</span>") == 2  # each call's receivers cell
+    assert "1 async receiver's queries not measured" in content
+    assert ">not measured</td>" in content
 
 
 @pytest.mark.django_db(transaction=True)
