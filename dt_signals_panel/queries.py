@@ -133,7 +133,7 @@ def hold() -> None:
 def release() -> None:
     """The receiver ``hold()`` was for returned: the outermost one takes the observer off again."""
     depth = getattr(_local, "depth", 0) - 1
-    if depth < 0:  # no hold() in this thread (an async receiver's hops landed in two threads): nothing to undo
+    if depth < 0:  # no hold() in this thread: nothing to undo
         return
     _local.depth = depth
     if depth:
