@@ -309,6 +309,38 @@ def memory(size: Sizes) -> list[Row]:
     ]
 
 
+# -- 6. queries in receivers -------------------------------------------------------------------------------
+def receiver_queries(size: Sizes, client: Any) -> list[Row]:
+    """Issue 16: every receiver call observed for its queries. A page of ``saves`` creates whose post_save
+    receiver runs one query each; the time our panel adds (signals recorded, every receiver's queries
+    counted) against the time djdt's SQL panel adds (every query recorded)."""
+    from shop.models import Customer
+
+    url = f"/receiver-queries/?n={size.saves}"
+
+    def run(paths: list[str]) -> Any:
+        def once() -> float:
+            with panels(paths):
+                elapsed = timed_get(client, url)
+            Customer.objects.filter(email__endswith="@bench.example").delete()
+            return elapsed
+
+        return once
+
+    t = interleave({"none": run([]), "ours": run([OURS]), "sql": run([SQL])}, size.reps)
+    none, ours, sql = median(t["none"]), median(t["ours"]), median(t["sql"])
+    return [
+        Row(
+            f"6. receivers' queries ({size.saves} saves, one receiver query each), time added",
+            f"SQL panel +{ms(sql - none)}",
+            f"ours +{ms(ours - none)}",
+            (ours - none) / (sql - none),
+            0.5,
+            note=f"no panels {ms(none)}",
+        )
+    ]
+
+
 # -- the table ---------------------------------------------------------------------------------------------
 def table(rows: list[Row], size: Sizes, quick: bool) -> str:
     def value(row: Row) -> str:
@@ -355,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     size = QUICK if args.quick else FULL
     if args.reps:
         size = Sizes(**{**size.__dict__, "reps": args.reps})
-    only = set(args.only.split(",")) if args.only else {"1", "2", "3", "4", "5"}
+    only = set(args.only.split(",")) if args.only else {"1", "2", "3", "4", "5", "6"}
     harness.setup()
     harness.seed(max(size.rows, size.events))
     from django.test import Client
@@ -373,6 +405,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += rendering(size, client)
     if "5" in only:
         rows += memory(size)
+    if "6" in only:
+        rows += receiver_queries(size, client)
     print(table(rows, size, args.quick))
     from django.conf import settings
     from django.db import connections

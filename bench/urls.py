@@ -9,5 +9,6 @@ urlpatterns = [
     path("init-heavy/", views.init_heavy),
     path("save-heavy/", views.save_heavy),
     path("updates/", views.updates),
+    path("receiver-queries/", views.receiver_queries),
     *debug_toolbar_urls(),
 ]

@@ -6,7 +6,7 @@ import itertools
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from shop.models import Category, Product
+from shop.models import Category, Customer, Product
 
 _skus = itertools.count()
 
@@ -44,3 +44,13 @@ def updates(request: HttpRequest) -> HttpResponse:
             product.stock += 1
             product.save()
     return _page(f"{n} products updated")
+
+
+def receiver_queries(request: HttpRequest) -> HttpResponse:
+    """``n`` creates of customers: shop.receivers.refresh_order_count runs one COUNT query on each."""
+    n = int(request.GET.get("n", "500"))
+    batch = next(_skus)
+    with transaction.atomic():
+        for i in range(n):
+            Customer.objects.create(name=f"bench {i}", email=f"b{batch}-{i}@bench.example")
+    return _page(f"{n} customers created")

@@ -195,6 +195,27 @@ def async_page(stats: Stats, content: str) -> list[str]:
     return expect(fields == [None, ["stock"]], f"post_save update_fields {fields}")
 
 
+def receiver_queries(per_save: int) -> Callable[[Stats, str], list[str]]:
+    """refresh_order_count ran ``per_save`` queries on each of the 20 post_saves; with one per save the panel
+    reports it, with none it reports nothing."""
+
+    def check(stats: Stats, content: str) -> list[str]:
+        calls = [
+            r for e in events(stats, "post_save") for r in e["receivers"] if r["name"].endswith("refresh_order_count")
+        ]
+        counts = [r.get("queries", 0) for r in calls]
+        found = [f["receiver"] for f in stats["findings"]["queries_in_receivers"]]
+        wanted = ["shop.receivers.refresh_order_count"] if per_save else []
+        return (
+            expect(counts == [per_save] * 20, f"refresh_order_count queries per call {counts}")
+            + expect(found == wanted, f"queries-in-a-receiver findings {found}")
+            + expect(stats["summary"]["receiver_queries"] == 20 * per_save, f"summary {stats['summary']}")
+            + expect(not per_save or "· 1 query" in content, "the receivers cell does not show the query")
+        )
+
+    return check
+
+
 SECOND_FACTOR = {"username": "alice", "password": "wonderland", "otp": "123456", "pin": "493817"}
 
 VISITS = [
@@ -342,6 +363,20 @@ VISITS = [
         signals={"pre_save": 2, "post_save": 2},
         inits={"shop.Order": 1, "shop.AuditLog": 1},
         extra=chain,
+    ),
+    Visit(
+        "a receiver that queries on every save",
+        "/receivers/queries-per-save/",
+        signals={"pre_save": 20, "post_save": 20},
+        inits={"shop.Customer": 20},
+        extra=receiver_queries(1),
+    ),
+    Visit(
+        "the same page, fixed",
+        "/receivers/queries-batched/",
+        signals={"pre_save": 20, "post_save": 20},
+        inits={"shop.Customer": 20},
+        extra=receiver_queries(0),
     ),
     Visit(
         "restock 200 products",

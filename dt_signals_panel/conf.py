@@ -41,6 +41,9 @@ DEFAULTS: dict[str, Any] = {
     "STRICT_SETUP": False,
     # Findings strict mode allows in every test: the entries the assertions' ``allow`` takes.
     "STRICT_ALLOW": [],
+    # Sends of one signal and sender on which a receiver ran queries, per request, past which the panel
+    # reports "queries in a receiver per send" (an N+1 inside a receiver); 0 turns the finding off.
+    "RECEIVER_QUERY_SENDS": 10,
 }
 
 #: Modules whose frames are never "the user's code" for a call site.
@@ -61,6 +64,8 @@ class Config:
     stack_hidden: tuple[str, ...]
     #: djdt's ``ENABLE_STACKTRACES_LOCALS``: each frame of a stack shows its locals (masked, see events.py).
     stack_locals: bool = False
+    #: See ``DEFAULTS["RECEIVER_QUERY_SENDS"]``.
+    receiver_query_sends: int = 10
 
 
 @dataclass(frozen=True)
@@ -152,7 +157,7 @@ def validated() -> tuple[dict[str, Any], dict[str, Any], list[Problem]]:
 
 def _our_problem(key: str, value: Any) -> Problem | None:
     where = f"DT_SIGNALS_PANEL[{key!r}]"
-    if key in ("MAX_EVENTS", "SHOWN_PER_SIGNAL"):
+    if key in ("MAX_EVENTS", "SHOWN_PER_SIGNAL", "RECEIVER_QUERY_SENDS"):
         if not _is_count(value):
             return Problem("dt_signals_panel.E002", f"{where} must be a whole number >= 0, not {value!r:.60}.")
     elif key == "SENSITIVE_KEYS":
@@ -222,6 +227,7 @@ def get_config() -> Config:
         hidden_modules=FRAMEWORK_MODULES + hide,
         stack_hidden=("dt_signals_panel", "django.dispatch", *hide),
         stack_locals=djdt.get("ENABLE_STACKTRACES_LOCALS", defaults.get("ENABLE_STACKTRACES_LOCALS", False)),
+        receiver_query_sends=ours["RECEIVER_QUERY_SENDS"],
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import Model
 
-from dt_signals_panel import credentials, labels, masking, safe, snapshots
+from dt_signals_panel import credentials, labels, masking, queries, safe, snapshots
 from dt_signals_panel.conf import Config
 from dt_signals_panel.formatting import clip, show
 from dt_signals_panel.shapes import Event, ReceiverRow, RowKey
@@ -179,7 +179,7 @@ def receiver_name(receiver: Any) -> tuple[str, str]:
 
 def describe_receivers(responses: list[Any], timings: list[Any]) -> list[ReceiverRow]:
     """The receivers that ran, in order, each with its own time when we could measure it."""
-    spent = {id(receiver): seconds for receiver, seconds in timings}
+    spent = {id(timing[0]): timing for timing in timings}
     rows: list[ReceiverRow] = []
     for item in responses[:50]:
         try:
@@ -188,8 +188,13 @@ def describe_receivers(responses: list[Any], timings: list[Any]) -> list[Receive
             continue
         name, where = receiver_name(receiver)
         row: ReceiverRow = {"name": name, "where": where}
-        if id(receiver) in spent:
-            row["ms"] = round(spent[id(receiver)] * 1000, 3)
+        timing = spent.get(id(receiver))
+        if timing is not None:
+            row["ms"] = round(timing[1] * 1000, 3)
+            if timing[2] is None:  # an async receiver: its queries are not measured (see queries.py)
+                row["queries_not_measured"] = True
+            else:
+                row.update(queries.describe(timing[2]))  # the SQL it ran (issue 16); nothing when it ran none
         if safe.is_a(response, BaseException):  # a receiver's return value: never ask its __class__
             row["error"] = describe_exception(response)
         rows.append(row)

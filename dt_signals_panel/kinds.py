@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 
 from django.utils.translation import ngettext_lazy
 
-from dt_signals_panel import findings
+from dt_signals_panel import findings, query_findings
 from dt_signals_panel.shapes import Event
 
 #: ``problem``: something to fix (in the subtitle, fails ``testing.assert_no_problems``); ``notice``: worth
@@ -169,11 +169,18 @@ def _many_instances(source: Source) -> list[Finding]:
     return findings.init_hints(source.inits, saves_by_model)
 
 
+def _receiver_queries(source: Source) -> list[Finding]:
+    config = getattr(source, "config", None)
+    threshold = config.receiver_query_sends if config is not None else 10
+    return query_findings.queries_per_send(source.events, source.counts(), threshold)
+
+
 _REDUNDANT_SAVE = ngettext_lazy("%(n)d redundant save", "%(n)d redundant saves", "n")
 
 
 _CLEAR = ngettext_lazy("%(n)d credential in clear", "%(n)d credentials in clear", "n")
 _ERRORS = ngettext_lazy("%(n)d receiver error", "%(n)d receiver errors", "n")
+_PER_SEND = ngettext_lazy("%(n)d receiver querying on every send", "%(n)d receivers querying on every send", "n")
 _MANY = ngettext_lazy("%(n)d model built many times", "%(n)d models built many times", "n")
 _KEY = AllowShape(one="key", pair=("sender", "key"), classes=False)
 # (signal, receiver), or (receiver, error type) to allow one known failure of a receiver only.
@@ -205,6 +212,15 @@ for _kind in (
     # Kind(id, family, severity, words, label, finder, allow, ...), in that order.
     Kind("credential_in_clear", "credentials_in_clear", "problem", "credential", _CLEAR, _credentials_in_clear, _KEY),
     Kind("receiver_error", "receiver_errors", "problem", "receiver error", _ERRORS, _receiver_errors, _RECEIVER),
+    Kind(
+        "receiver_queries_per_send",
+        "queries_in_receivers",
+        "problem",
+        "queries in a receiver per send",
+        _PER_SEND,
+        _receiver_queries,
+        AllowShape(one="receiver", pair=("signal", "receiver"), classes=False),
+    ),
     Kind("many_instances", "init_hints", "notice", "instances were built", _MANY, _many_instances, _SENDER, "never"),
 ):
     register(_kind)

@@ -78,6 +78,8 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column(gettext_lazy("Total (ms)"), NUM),
         Column(gettext_lazy("Slowest (ms)"), NUM),
         Column(gettext_lazy("Raised"), NUM),
+        Column(gettext_lazy("Queries"), NUM),
+        Column(gettext_lazy("Query time (ms)"), NUM),
     ),
 }
 

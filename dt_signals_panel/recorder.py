@@ -20,7 +20,7 @@ from typing import Any
 
 from django.dispatch import Signal
 
-from dt_signals_panel import callsite, events, labels, masking, snapshots
+from dt_signals_panel import callsite, events, labels, masking, queries, snapshots
 from dt_signals_panel.conf import Config, get_config
 from dt_signals_panel.shapes import Event
 from dt_signals_panel.signals import INIT_SIGNALS, tracked_signals
@@ -236,7 +236,7 @@ class Recording:
         if error is not None:
             event["error"] = events.describe_exception(error)
         # Receivers that ran, even when one raised: the ones before it and the one that raised have timings.
-        ran = result if isinstance(result, list) else [(receiver, None) for receiver, _ in timings]
+        ran = result if isinstance(result, list) else [(timing[0], None) for timing in timings]
         event["receivers"] = events.describe_receivers(ran, timings)
         self._masked.update(masking.finish(event))
 
@@ -279,6 +279,7 @@ class capture:
 
     def __enter__(self) -> Recording:
         install(self.recording.signals)
+        queries.start()
         self._token = open_recordings.set((*open_recordings.get(), self.recording))
         self.recording.started = time.perf_counter()
         return self.recording
@@ -293,6 +294,7 @@ class capture:
                 open_recordings.set(tuple(r for r in open_recordings.get() if r is not self.recording))
             self._token = None
         uninstall(self.recording.signals)
+        queries.stop()
 
     async def __aenter__(self) -> Recording:
         return self.__enter__()

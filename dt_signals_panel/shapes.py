@@ -37,6 +37,15 @@ class ReceiverRow(TypedDict, total=False):
     where: str
     ms: float
     error: str
+    #: The SQL the call ran (issue 16, see queries.py), absent when it ran none.
+    queries: int
+    query_ms: float
+    #: Per database alias: ``{"queries": n, "ms": t}``.
+    db: dict[str, dict[str, Any]]
+    #: Its distinct query shapes: ``{"alias", "sql", "count", "ms"}``, SQL with placeholders only.
+    sql: list[dict[str, Any]]
+    #: An async receiver: its queries are not measured (never shown as 0).
+    queries_not_measured: bool
 
 
 class Event(TypedDict, total=False):

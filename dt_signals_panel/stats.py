@@ -14,7 +14,7 @@ from typing import Any
 from django.apps import apps
 
 from dt_signals_panel import kinds, masking, signals
-from dt_signals_panel.shapes import Event, Recorded
+from dt_signals_panel.shapes import Event, ReceiverRow, Recorded
 
 #: Bumped when the shape of the stats changes, so a stored toolbar from an older version is recognised.
 STATS_VERSION = 4
@@ -24,6 +24,7 @@ def receiver_times(events: Sequence[Event]) -> list[dict[str, Any]]:
     """Time per receiver across the request, slowest first, so the receiver that made a page slow is the
     first line."""
     rows: dict[str, dict[str, Any]] = {}
+    shapes: dict[tuple[str, str, str], dict[str, Any]] = {}
     for event in events:
         for receiver in event.get("receivers") or ():
             row = rows.setdefault(
@@ -36,8 +37,15 @@ def receiver_times(events: Sequence[Event]) -> list[dict[str, Any]]:
                     "max_ms": 0.0,
                     "errors": 0,
                     "signals": [],
+                    "queries": 0,
+                    "query_ms": 0.0,
+                    "sql": [],
                 },
             )
+            if receiver.get("queries"):
+                _add_queries(row, receiver, shapes)
+            if receiver.get("queries_not_measured"):  # an async receiver (see queries.py): never a 0
+                row["queries_not_measured"] = True
             ms = receiver.get("ms", 0.0)
             row["calls"] += 1
             row["ms"] = round(row["ms"] + ms, 3)
@@ -45,6 +53,8 @@ def receiver_times(events: Sequence[Event]) -> list[dict[str, Any]]:
             row["errors"] += 1 if receiver.get("error") else 0
             if event["signal"] not in row["signals"]:
                 row["signals"].append(event["signal"])
+    for row in rows.values():
+        row["sql"] = sorted(row["sql"], key=lambda shape: (-shape["count"], -shape["ms"]))[:MAX_SHAPES]
     return sorted(rows.values(), key=lambda r: (-r["ms"], r["name"]))
 
 
@@ -56,6 +66,26 @@ MAX_GROUPS = 50
 #: are not part of the shape. Only arguments a light event also carries are used, so the first sends of a
 #: loop (listed row by row) and the rest (only counted) land in one group.
 SHAPE_ARGUMENTS = ("raw", "using", "update_fields", "action")
+
+#: Query shapes listed per receiver in "Receivers by time".
+MAX_SHAPES = 20
+
+
+def _add_queries(
+    row: dict[str, Any], receiver: ReceiverRow, shapes: dict[tuple[str, str, str], dict[str, Any]]
+) -> None:
+    """One call's queries (issue 16) added to its receiver's row: count, time and each shape's count."""
+    row["queries"] += receiver["queries"]
+    row["query_ms"] = round(row["query_ms"] + receiver.get("query_ms", 0.0), 3)
+    for shape in receiver.get("sql") or ():
+        key = (row["name"], shape["alias"], shape["sql"])
+        known = shapes.get(key)
+        if known is None:
+            shapes[key] = dict(shape)
+            row["sql"].append(shapes[key])
+        else:
+            known["count"] += shape["count"]
+            known["ms"] = round(known["ms"] + shape["ms"], 3)
 
 
 def _shape(event: Event) -> tuple[Any, ...]:
@@ -177,6 +207,12 @@ def build_stats(recording: Recorded) -> dict[str, Any]:
         # Each family of findings counted under its own name ("redundant_saves", "receiver_errors", ...).
         **{family: len(items) for family, items in found.items()},
         "slowest_receiver": receivers[0] if receivers and receivers[0]["ms"] > 0 else None,
+        # Queries run by receivers (issue 16); the request's own total is added by the panel when djdt's SQL
+        # panel knows it.
+        "receiver_queries": sum(r["queries"] for r in receivers),
+        "receiver_query_ms": round(sum(r["query_ms"] for r in receivers), 3),
+        # Receivers whose queries are not in that count: async ones are not measured.
+        "receivers_not_measured": sum(1 for r in receivers if r.get("queries_not_measured")),
         "kept": len(events),
         "shown": sum(len(group["events"]) for group in groups),
         "dropped": recording.dropped,

@@ -24,8 +24,9 @@ from django.utils.translation import ngettext
 
 from dt_signals_panel import events, kinds, labels
 from dt_signals_panel.formatting import site_text_or_unknown
+from dt_signals_panel.query_findings import shape_text
 from dt_signals_panel.recorder import Recording, capture
-from dt_signals_panel.shapes import Event
+from dt_signals_panel.shapes import Event, ReceiverRow
 from dt_signals_panel.signal_snapshot import SnapshotExpectation
 from dt_signals_panel.signals import INIT_SIGNALS
 from dt_signals_panel.text import event_arguments, format_recording
@@ -36,12 +37,16 @@ __all__ = [
     "SignalAssertionsMixin",
     "allow_hint",
     "allowed",
+    "assert_max_receiver_queries",
     "assert_no_credentials_in_clear",
     "assert_no_problems",
+    "assert_no_queries_per_send_in_receivers",
     "assert_no_redundant_saves",
     "assert_signal_count",
+    "expect_max_receiver_queries",
     "expect_no_credentials_in_clear",
     "expect_no_problems",
+    "expect_no_queries_per_send_in_receivers",
     "expect_no_redundant_saves",
     "expect_signal_count",
     "expect_signal_snapshot",
@@ -259,6 +264,76 @@ def assert_no_problems(recording: Recording, *, allow: Allow | Iterable[Allow] =
     raise AssertionError("\n".join(lines))
 
 
+# -- queries run by receivers (issue 16) -----------------------------------------------------------------
+def _receiver_label(receiver: Any) -> str:
+    return events.receiver_name(receiver)[0] if callable(receiver) and not isinstance(receiver, str) else receiver
+
+
+def assert_max_receiver_queries(
+    recording: Recording, n: int, *, receiver: Any = None, signal: str | Signal | None = None, sender: Any = None
+) -> None:
+    """Fail if the receivers ran more than ``n`` SQL queries in all, counting only ``receiver`` (a function or
+    its dotted name), sends of ``signal`` and sends from ``sender`` when given. The message names each
+    receiver with its queries, their shapes and where the sends were made. Counts come from the kept events
+    (``MAX_EVENTS``)."""
+    __tracebackhide__ = True
+    name = None if signal is None else _signal_name(recording, signal)
+    label = None if sender is None else labels.sender_label(sender)
+    wanted = None if receiver is None else _receiver_label(receiver)
+    calls: dict[str, list[tuple[Event, ReceiverRow]]] = {}
+    for event in recording.events:
+        if name not in (None, event["signal"]) or label not in (None, event["sender"]):
+            continue
+        for row in event.get("receivers") or ():
+            if row.get("queries") and wanted in (None, row["name"]):
+                calls.setdefault(row["name"], []).append((event, row))
+    total = sum(row["queries"] for made in calls.values() for _event, row in made)
+    if total <= n:
+        return
+    lines = [
+        ngettext(
+            "expected at most %(n)d query run by receivers, got %(total)d:",
+            "expected at most %(n)d queries run by receivers, got %(total)d:",
+            n,
+        )
+        % {"n": n, "total": total}
+    ]
+    for receiver_name, made in sorted(calls.items(), key=lambda item: -sum(r["queries"] for _e, r in item[1])):
+        queries = sum(row["queries"] for _event, row in made)
+        lines.append(
+            "  "
+            + _("%(receiver)s: %(queries)d queries in %(calls)d calls")
+            % {"receiver": receiver_name, "queries": queries, "calls": len(made)}
+        )
+        shapes: dict[tuple[str, str], int] = {}
+        for _event, row in made:
+            for shape in row.get("sql") or ():
+                shapes[(shape["alias"], shape["sql"])] = shapes.get((shape["alias"], shape["sql"]), 0) + shape["count"]
+        for (alias, sql), count in sorted(shapes.items(), key=lambda item: -item[1]):
+            lines.append(f"    {shape_text({'alias': alias, 'sql': sql, 'count': count})}")
+        sites = sorted({site_text_or_unknown(event.get("site")) for event, _row in made})
+        lines.append("    " + _("sent at %(where)s") % {"where": ", ".join(sites)})
+    raise AssertionError("\n".join(lines))
+
+
+def assert_no_queries_per_send_in_receivers(recording: Recording, *, allow: Allow | Iterable[Allow] = ()) -> None:
+    """Fail if a receiver ran queries on each of many sends of one signal from one sender (the panel's
+    "queries in a receiver per send", ``RECEIVER_QUERY_SENDS`` sends or more), unless ``allow`` covers it: a
+    receiver (function or dotted name), or a ``(signal, receiver)`` pair."""
+    __tracebackhide__ = True
+    found = _found(recording, "queries_in_receivers", _entries(allow))
+    if not found:
+        return
+    lines = [
+        ngettext("%(n)d receiver ran queries on every send:", "%(n)d receivers ran queries on every send:", len(found))
+        % {"n": len(found)}
+    ]
+    for finding in found:
+        lines.append(f"  - {finding['message']}")
+        lines.append("    " + _("known and wanted? allow=[(%(signal)r, %(receiver)r)]") % finding)
+    raise AssertionError("\n".join(lines))
+
+
 # -- context managers -----------------------------------------------------------------------------------
 class Expectation:
     """Records its block (``with`` or ``async with``, yielding the recording), then checks it unless the
@@ -320,6 +395,19 @@ def expect_no_problems(*, allow: Allow | Iterable[Allow] = ()) -> Expectation:
     return Expectation(partial(assert_no_problems, allow=_entries(allow)))
 
 
+def expect_max_receiver_queries(
+    n: int, *, receiver: Any = None, signal: str | Signal | None = None, sender: Any = None
+) -> Expectation:
+    """Record the block and fail at its end if receivers ran more than ``n`` queries (see
+    :func:`assert_max_receiver_queries`)."""
+    return Expectation(partial(assert_max_receiver_queries, n=n, receiver=receiver, signal=signal, sender=sender))
+
+
+def expect_no_queries_per_send_in_receivers(*, allow: Allow | Iterable[Allow] = ()) -> Expectation:
+    """Record the block and fail at its end if a receiver ran queries on each of many sends."""
+    return Expectation(partial(assert_no_queries_per_send_in_receivers, allow=_entries(allow)))
+
+
 class SignalAssertionsMixin:
     """For ``unittest.TestCase`` / ``django.test.TestCase``: ``with self.assertSignalCount("post_save", 1):``
     in the manner of ``assertNumQueries``. Each yields the recording, for further checks."""
@@ -338,3 +426,11 @@ class SignalAssertionsMixin:
 
     def assertNoProblems(self, allow: Allow | Iterable[Allow] = ()) -> Expectation:
         return expect_no_problems(allow=allow)
+
+    def assertMaxReceiverQueries(
+        self, n: int, receiver: Any = None, signal: str | Signal | None = None, sender: Any = None
+    ) -> Expectation:
+        return expect_max_receiver_queries(n, receiver=receiver, signal=signal, sender=sender)
+
+    def assertNoQueriesPerSendInReceivers(self, allow: Allow | Iterable[Allow] = ()) -> Expectation:
+        return expect_no_queries_per_send_in_receivers(allow=allow)

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 
 from dt_signals_panel import kinds
 from dt_signals_panel.formatting import clip, show, site_text
+from dt_signals_panel.query_findings import shape_text
 from dt_signals_panel.shapes import Event, Recorded
 
 #: Widest an arguments or receivers cell grows before it is clipped.
@@ -38,6 +39,10 @@ def _receivers(event: Event) -> str:
     names = []
     for receiver in event.get("receivers") or ():
         name = receiver["name"]
+        if receiver.get("queries"):
+            name += " · " + ngettext("%(n)d query", "%(n)d queries", receiver["queries"]) % {"n": receiver["queries"]}
+        elif receiver.get("queries_not_measured"):
+            name += " · " + _("queries not measured")
         if "error" in receiver:
             name += f" ({receiver['error']})"
         names.append(name)
@@ -71,6 +76,15 @@ def format_stats(stats: dict[str, Any]) -> str:
             "rows": summary["rows_loaded"],
         }
     ]
+    if summary.get("receiver_queries"):
+        lines.append(
+            ngettext(
+                "%(n)d query run by receivers (%(ms).3f ms)",
+                "%(n)d queries run by receivers (%(ms).3f ms)",
+                summary["receiver_queries"],
+            )
+            % {"n": summary["receiver_queries"], "ms": summary["receiver_query_ms"]}
+        )
     if summary["dropped"]:
         lines.append(
             ngettext(
@@ -104,6 +118,20 @@ def format_stats(stats: dict[str, Any]) -> str:
         lines += _table([_("sender"), "pre_init", "post_init"], rows)
     if stats["receivers"]:
         lines += ["", _("Receivers by time")]
-        rows = [[r["name"], str(r["calls"]), f"{r['ms']:.3f}", ", ".join(r["signals"])] for r in stats["receivers"]]
-        lines += _table([_("receiver"), _("calls"), "ms", _("signals")], rows)
+        rows = [
+            [
+                r["name"],
+                str(r["calls"]),
+                f"{r['ms']:.3f}",
+                "-" if r.get("queries_not_measured") else str(r.get("queries", 0)),
+                "-" if r.get("queries_not_measured") else f"{r.get('query_ms', 0.0):.3f}",
+                ", ".join(r["signals"]),
+            ]
+            for r in stats["receivers"]
+        ]
+        lines += _table([_("receiver"), _("calls"), "ms", _("queries"), _("query ms"), _("signals")], rows)
+        for r in stats["receivers"]:
+            if r.get("sql"):
+                lines += ["", _("Queries run by %(receiver)s") % {"receiver": r["name"]}]
+                lines += [f"  {shape_text(shape)}" for shape in r["sql"]]
     return "\n".join(lines)

@@ -27,6 +27,8 @@ loop is Django's, so one frame of ours replaces Django's frame instead of adding
 receiver, and receivers are timed without being replaced by anything. Everything else (async receivers,
 ``asend``, a patched or overridden method) goes through the method itself, with receivers timed through
 ``_live_receivers`` by stand-ins that answer every attribute question with the receiver's own answer.
+Either way each receiver call also has a ``queries.Frame`` current while it runs, which counts the SQL it
+runs (``queries.py``); ``pre_init``/``post_init`` receivers are neither timed nor counted.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from django.db.models import Model
 from django.dispatch import Signal
 from django.dispatch.dispatcher import NO_RECEIVERS
 
-from dt_signals_panel import events, snapshots
+from dt_signals_panel import events, queries, snapshots
 from dt_signals_panel.shapes import Event
 from dt_signals_panel.signals import INIT_SIGNALS
 
@@ -304,11 +306,13 @@ class _Timed:
         self._timings = timings
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        frame, token = queries.enter()
         started = perf_counter()
         try:
             return self._receiver(*args, **kwargs)
         finally:
-            self._timings.append((self._receiver, perf_counter() - started))
+            self._timings.append((self._receiver, perf_counter() - started, frame))
+            queries.leave(token)
 
     def __getattr__(self, attribute: str) -> Any:
         if attribute in _Timed.__slots__:  # not set yet (a copy being made): never ask the receiver
@@ -317,14 +321,25 @@ class _Timed:
 
 
 class _ATimed(_Timed):
+    """An async receiver's stand-in: timed, its queries not measured. Its queries run in whatever thread its
+    ``sync_to_async`` calls land in, whose connections only that thread may touch; observing them would take a
+    hop into that thread before and after the receiver, which makes concurrent receivers under ``asend`` wait
+    for it (an observer effect on scheduling). So no hop: the receiver's call is awaited exactly as without
+    the panel, and its row says "not measured" (``None`` in place of a ``queries.Frame``). A frame is still
+    current while it runs (a ``ContextVar``, copied into its ``sync_to_async`` threads, which costs no
+    scheduling), so a query it runs in a thread an enclosing sync receiver observes is filed under it, to be
+    dropped, and never counted for that enclosing receiver."""
+
     __slots__ = ()
 
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        token = queries.current.set(queries.Frame())
         started = perf_counter()
         try:
             return await self._receiver(*args, **kwargs)
         finally:
-            self._timings.append((self._receiver, perf_counter() - started))
+            self._timings.append((self._receiver, perf_counter() - started, None))
+            queries.current.reset(token)
 
 
 def _stand_in(item: Any) -> bool:
@@ -402,6 +417,7 @@ def _make_sync_wrapper(name: str, layer: _Layer, mode: str) -> Callable[..., Any
                             # here so that no frame of ours sits between a receiver and the send that called it.
                             result = []
                             for receiver in sync_receivers:
+                                frame, frame_token = queries.enter()
                                 called = perf_counter()
                                 try:
                                     response = receiver(signal=signal, sender=sender, **named)
@@ -411,7 +427,8 @@ def _make_sync_wrapper(name: str, layer: _Layer, mode: str) -> Callable[..., Any
                                     response = err
                                     signal._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
                                 finally:
-                                    timings.append((receiver, perf_counter() - called))
+                                    timings.append((receiver, perf_counter() - called, frame))
+                                    queries.leave(frame_token)
                                 result.append((receiver, response))
                 except BaseException as error:
                     _finish_all(begun, timings, started, None, error)

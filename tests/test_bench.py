@@ -37,6 +37,7 @@ def test_the_quick_benchmark_prints_a_row_for_every_scenario(tmp_path):
         "| 4. rendered HTML",
         "| 4. stored JSON",
         "| 5. extra peak memory",
+        "| 6. receivers' queries",
     ):
         assert scenario in table, table
     assert "FAIL" not in table  # quick mode judges nothing

@@ -38,7 +38,8 @@ def fetch(url: str) -> str:
 
 
 def expected(token: str, n: int) -> dict[str, Any]:
-    return {"tags": {f"{token}-{i}" for i in range(n)}, "sender": f"iso.{token}", "inits": n}
+    # One query per post_save, by query_receivers.tag_lookup: never the save's own, never another request's.
+    return {"tags": {f"{token}-{i}" for i in range(n)}, "sender": f"iso.{token}", "inits": n, "receiver_queries": n}
 
 
 def seen(request_id: str) -> dict[str, Any]:
@@ -54,7 +55,14 @@ def seen(request_id: str) -> dict[str, Any]:
     (failed,) = events["user_login_failed"]
     inits = sum(r["pre_init"] for r in stats["inits"] if r["sender"] == "testapp.Tag")
     assert len(events.get("post_save", [])) == len(events.get("pre_save", [])) == len(tags)
-    return {"tags": tags, "sender": failed["sender"], "inits": inits}
+    lookups = [r for e in events.get("post_save", []) for r in e["receivers"] if r["name"].endswith("tag_lookup")]
+    assert all(r["sql"][0]["count"] == r["queries"] for r in lookups)
+    return {
+        "tags": tags,
+        "sender": failed["sender"],
+        "inits": inits,
+        "receiver_queries": sum(r.get("queries", 0) for r in lookups),
+    }
 
 
 def request_id_in(html: str) -> str:
@@ -66,7 +74,7 @@ def request_id_in(html: str) -> str:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @override_settings(DEBUG_TOOLBAR_CONFIG=BIG_STORE)
-def test_concurrent_requests_on_a_threaded_wsgi_server_each_see_only_their_own_signals(live_server):
+def test_concurrent_requests_on_a_threaded_wsgi_server_each_see_only_their_own_signals(live_server, tag_lookup):
     trust_views.peak_concurrency(reset=True)
     barrier = threading.Barrier(WSGI_THREADS)
 
@@ -85,6 +93,16 @@ def test_concurrent_requests_on_a_threaded_wsgi_server_each_see_only_their_own_s
     for token, n, request_id in results:
         assert seen(request_id) == expected(token, n), token
     assert not wrapped_signals(), "a wrapper was left on a signal after every request ended"
+
+
+@pytest.fixture
+def tag_lookup() -> Any:
+    """A post_save receiver of Tag that runs one query per save (issue 16: each request counts its own)."""
+    from tests.testapp.query_receivers import tag_lookup
+
+    post_save.connect(tag_lookup, sender=Tag, weak=False)
+    yield
+    post_save.disconnect(tag_lookup, sender=Tag)
 
 
 @pytest.fixture
@@ -111,7 +129,7 @@ def uvicorn_server() -> Any:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @override_settings(DEBUG_TOOLBAR_CONFIG=BIG_STORE)
-def test_concurrent_requests_on_a_real_asgi_server_each_see_only_their_own_signals(uvicorn_server):
+def test_concurrent_requests_on_a_real_asgi_server_each_see_only_their_own_signals(uvicorn_server, tag_lookup):
     trust_views.peak_concurrency(reset=True)
     barrier = threading.Barrier(ASGI_REQUESTS)
 

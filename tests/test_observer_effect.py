@@ -14,6 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import PANEL_ID, open_panel, request_id_of
+from tests.testapp.models import Author
 from tests.testapp.trust_views import make_user
 
 pytestmark = pytest.mark.django_db
@@ -154,7 +155,7 @@ def test_the_fast_delete_sends_no_delete_signal_with_the_panel_recording(observe
 def test_labelling_a_deferred_instance_runs_no_query_not_even_a_refused_one(client):
     # The cascade loads books with only their pk; labelling one must not try to load its title: a refused
     # query is still counted by Django's debug cursor, djdt's SQL panel and assertNumQueries.
-    from tests.testapp.models import Author, Book
+    from tests.testapp.models import Book
 
     Book.objects.create(title="t", author=Author.objects.create(name="a"))
     client.cookies[f"djdt{PANEL_ID}"] = "on"
@@ -195,3 +196,122 @@ async def test_async_views_get_the_same_return_values_with_and_without_the_panel
         "failed_aauthenticate": "None",
         "alogout": "None",
     }
+
+
+# -- receivers that run SQL (issue 16): counting their queries changes nothing the application sees ------
+def _receiver_queries_run(client: Client, recording: bool) -> dict[str, Any]:
+    from tests.testapp import query_receivers
+
+    client.cookies.clear()
+    client.cookies[f"djdt{PANEL_ID}"] = "on" if recording else "off"
+    query_receivers.committed.clear()
+    response = client.get("/trust/receiver-queries/")
+    assert response.status_code == 200
+    toolbar = DebugToolbar.fetch(request_id_of(response), "SQLPanel")
+    assert toolbar is not None
+    djdt_sql = [
+        (q["alias"], normalise(q["raw_sql"])) for q in toolbar.get_panel_by_id("SQLPanel").get_stats()["queries"]
+    ]
+    body = json.loads(view_part(response).split(b"<p>", 1)[1])
+    return {
+        "sql": {alias: [normalise(s) for s in body[alias]] for alias in ("default", "other")},
+        "committed": body["committed"],
+        "djdt": djdt_sql,
+        "response": response,
+    }
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+def test_receivers_that_query_leave_the_applications_sql_and_djdts_sql_panel_unchanged(client):
+    from tests.testapp import query_receivers
+
+    with query_receivers.connected():
+        off = _receiver_queries_run(client, recording=False)
+        on = _receiver_queries_run(client, recording=True)
+    # The same SQL, in the same order, on each database; djdt's SQL panel saw the same queries.
+    assert on["sql"] == off["sql"]
+    assert on["djdt"] == off["djdt"]
+    assert len(on["djdt"]) > 15
+    # Savepoints inside a receiver reach the database as they are; on_commit ran once, after the commit.
+    assert any(s.startswith("ROLLBACK TO SAVEPOINT") for s in on["sql"]["default"])
+    assert on["committed"] == off["committed"] == ["savepoint"]
+    stats, content = open_panel(client, request_id_of(on["response"]))
+    assert stats["summary"]["receiver_queries"] > 0
+    assert f"queries run by receivers, of {len(on['djdt'])} in the request" in content
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+def test_assert_num_queries_counts_the_same_with_receivers_querying_under_a_capture(django_assert_num_queries):
+    import dt_signals_panel
+    from tests.testapp import query_receivers
+
+    with query_receivers.connected():
+        plain = query_receivers.work()
+        with django_assert_num_queries(len(plain["default"])), dt_signals_panel.capture() as recording:
+            recorded = query_receivers.work()
+    assert [normalise(s) for s in recorded["default"]] == [normalise(s) for s in plain["default"]]
+    assert recorded["other"] == plain["other"]
+    assert sum(r["queries"] for r in recording.stats()["receivers"]) > 0
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+def test_counting_receivers_queries_makes_no_connection_the_application_would_not_make():
+    import threading
+    from contextlib import nullcontext
+
+    from django.db import connections
+
+    import dt_signals_panel
+    from tests.testapp import query_receivers
+    from tests.testapp.models import Bare
+
+    def made(recording: bool) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+
+        def run() -> None:
+            # A new thread starts with no connection object at all: what it has afterwards, the work made.
+            try:
+                with dt_signals_panel.capture() if recording else nullcontext() as recorded:
+                    Bare.objects.create(name="in a thread")
+                if recorded is not None:
+                    seen["counted"] = recorded.stats()["summary"]["receiver_queries"]
+                initialized = connections.all(initialized_only=True)
+                seen["objects"] = sorted(c.alias for c in initialized)
+                seen["open"] = sorted(c.alias for c in initialized if c.connection is not None)
+                seen["wrappers"] = [list(c.execute_wrappers) for c in initialized]
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join()
+        return seen
+
+    with query_receivers.connected():
+        off, on = made(False), made(True)
+    assert on.pop("counted") >= 1  # the receiver's insert (in a transaction it rolls back)
+    assert on == off == {"objects": ["default"], "open": ["default"], "wrappers": [[]]}
+
+
+@pytest.mark.django_db(databases=["default", "other"])
+def test_between_receivers_a_connection_carries_no_wrapper_of_ours():
+    from django.db import connections
+    from django.db.models.signals import post_save
+
+    import dt_signals_panel
+    from tests.testapp.models import Bare
+
+    seen: list[Any] = []
+
+    def look(sender: Any, **kwargs: Any) -> None:
+        seen.append(len(connection.execute_wrappers))
+
+    post_save.connect(look, sender=Bare, weak=False)
+    try:
+        with dt_signals_panel.capture():
+            Bare.objects.create(name="b")
+            outside = [list(c.execute_wrappers) for c in connections.all(initialized_only=True)]
+    finally:
+        post_save.disconnect(look, sender=Bare)
+    assert seen == [1]  # ours, while the receiver runs
+    assert outside == [[] for _ in outside]

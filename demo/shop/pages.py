@@ -135,6 +135,20 @@ PAGES = [
         "pre_save + post_save of an Order, and inside its post_save those of an AuditLog",
     ),
     Page(
+        "Receivers",
+        "receiver_queries",
+        "receivers/queries-per-save/",
+        "A receiver that queries on every save",
+        "20 pre_save + 20 post_save of Customers; the post_save receiver runs one COUNT query each time",
+    ),
+    Page(
+        "Receivers",
+        "receiver_queries_fixed",
+        "receivers/queries-batched/",
+        "The same page, fixed: one query after the loop",
+        "the same 20 pre_save + 20 post_save; the receiver runs no query, the count runs once after the loop",
+    ),
+    Page(
         "Saves",
         "restock_many",
         "saves/restock/",

@@ -14,7 +14,7 @@ from django.shortcuts import render
 
 from shop.models import ArchivedOrder, Category, Customer, Order, OrderLine, Product, Tag
 from shop.pages import PAGES
-from shop.receivers import SLOW_SKU_PREFIX
+from shop.receivers import SLOW_SKU_PREFIX, order_counts, order_counts_refreshed_once
 from shop.signals import order_placed
 
 #: Products the seed command creates for the pages below, each page working on its own row.
@@ -23,6 +23,8 @@ TWICE_SKU = "DEMO-TWICE"
 UNCHANGED_SKU = "DEMO-UNCHANGED"
 FULL_SAVE_SKU = "DEMO-FULL-SAVE"
 TAGS_SKU = "DEMO-TAGS"
+#: Customers the receiver-queries pages save (the seed command makes 20).
+CUSTOMERS_SAVED = 20
 #: The seeded catalogue: "load many" loads exactly these.
 CATALOGUE_PREFIX = "P-"
 LOAD_MANY = 2000
@@ -319,4 +321,43 @@ def restock_many(request: HttpRequest) -> HttpResponse:
             f"Loaded {len(products)} products and saved each one's stock with update_fields=['stock'].",
             "That is 400 save signals: filter the panel by text (a name such as “grinder no. 42”) to find one product.",
         ],
+    )
+
+
+# -- queries in receivers -----------------------------------------------------------------------------------
+def _rename_customers() -> list[Customer]:
+    customers = list(Customer.objects.order_by("pk")[:CUSTOMERS_SAVED])
+    for customer in customers:
+        customer.name = customer.name.upper() if customer.name.islower() else customer.name.lower()
+        customer.save(update_fields=["name"])
+    return customers
+
+
+def receiver_queries(request: HttpRequest) -> HttpResponse:
+    customers = _rename_customers()
+    return done(
+        request,
+        "receiver_queries",
+        [
+            f"Renamed {len(customers)} customers, one save() each in a loop.",
+            "shop.receivers.refresh_order_count runs on every post_save and counts the customer's orders:",
+            f"{len(customers)} COUNT queries that the view's code never shows. The panel lists them under the",
+            "receiver and reports “queries in a receiver per send”. Compare with the fixed page.",
+        ],
+        counts=sorted(order_counts.items())[:CUSTOMERS_SAVED],
+    )
+
+
+def receiver_queries_fixed(request: HttpRequest) -> HttpResponse:
+    with order_counts_refreshed_once():
+        customers = _rename_customers()
+    return done(
+        request,
+        "receiver_queries_fixed",
+        [
+            f"The same {len(customers)} saves inside shop.receivers.order_counts_refreshed_once(): the receiver only",
+            "notes the customer, and one query after the loop counts every customer's orders. The same signals;",
+            "no query in any receiver.",
+        ],
+        counts=sorted(order_counts.items())[:CUSTOMERS_SAVED],
     )

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from tests.testapp import application_views, trust_views
+from tests.testapp import application_views, query_receivers, trust_views
 
 urlpatterns = [
     path("observe/", trust_views.observe),
+    path("receiver-queries/", query_receivers.view),
+    path("receiver-groups/", query_receivers.groups),
     path("aobserve/", trust_views.aobserve),
     path("iso/<str:token>/<int:n>/", trust_views.isolation),
     path("aiso/<str:token>/<int:n>/", trust_views.aisolation),

@@ -1,0 +1,454 @@
+"""What each receiver's queries cost (issue 16): counted per call, filed under the innermost receiver of the
+thread or task that ran them, shown and reported, and never changing what the application gets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.contrib.auth.models import Group
+from django.db import DatabaseError, connection, connections, transaction
+from django.db.models.signals import post_save
+from django.dispatch import Signal
+from django.template.loader import render_to_string
+from django.test import override_settings
+
+import dt_signals_panel
+from dt_signals_panel import testing
+from dt_signals_panel.checks import check_settings
+from dt_signals_panel.presentation import view_model
+from tests.testapp.models import ArchivedNote, Author, Bare, Tag
+
+pytestmark = pytest.mark.django_db(databases=["default", "other"])
+
+SECRET = "a-parameter-value-never-shown"
+
+
+@contextmanager
+def receiving(receiver: Any, signal: Signal = post_save, **kwargs: Any) -> Iterator[None]:
+    signal.connect(receiver, weak=False, **kwargs)
+    try:
+        yield
+    finally:
+        signal.disconnect(receiver, **kwargs)
+
+
+def calls(recording: Any, name: str) -> list[dict[str, Any]]:
+    """Every call of the receiver whose dotted name ends with ``name``, in order."""
+    return [r for e in recording.events for r in e.get("receivers") or () if r["name"].endswith(name)]
+
+
+def one_query(sender: Any, instance: Any, **kwargs: Any) -> None:
+    Tag.objects.filter(name=SECRET).exists()
+
+
+# -- attribution ---------------------------------------------------------------------------------------
+def test_a_receiver_counts_its_own_queries_and_not_the_save_that_sent_the_signal():
+    with receiving(one_query, sender=Bare), dt_signals_panel.capture() as recording:
+        for i in range(3):
+            Bare.objects.create(name=f"b{i}")
+    found = calls(recording, "one_query")
+    assert [c["queries"] for c in found] == [1, 1, 1]
+    (shape,) = found[0]["sql"]
+    assert shape["alias"] == "default"
+    assert shape["sql"].startswith("SELECT ")
+    assert 'FROM "testapp_tag" WHERE "testapp_tag"."name" = %s' in shape["sql"]
+    assert found[0]["db"] == {"default": {"queries": 1, "ms": shape["ms"]}}
+    (row,) = [r for r in recording.stats()["receivers"] if r["name"].endswith("one_query")]
+    assert (row["calls"], row["queries"], row["sql"][0]["count"]) == (3, 3, 3)
+
+
+def test_parameters_are_never_kept_only_the_sql_with_its_placeholders():
+    def raw(sender: Any, **kwargs: Any) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT %s", [SECRET])
+
+    with receiving(raw, sender=Bare), receiving(one_query, sender=Bare), dt_signals_panel.capture() as recording:
+        Bare.objects.create(name="b")
+    assert SECRET not in json.dumps(recording.events) + json.dumps(recording.stats()) + recording.as_table()
+    assert calls(recording, "raw")[0]["sql"][0]["sql"] == "SELECT %s"
+
+
+def test_nested_receivers_each_count_their_own_queries_once():
+    def outer(sender: Any, instance: Any, **kwargs: Any) -> None:
+        Tag.objects.count()
+        Author.objects.create(name="made by a receiver")  # its receiver runs one query of its own
+
+    with receiving(outer, sender=Bare), receiving(one_query, sender=Author), dt_signals_panel.capture() as recording:
+        Bare.objects.create(name="b")
+    (outer_call,) = calls(recording, "outer")
+    (inner_call,) = calls(recording, "one_query")
+    # The count and the INSERT are the outer receiver's; the inner one's query is its own, counted once.
+    assert outer_call["queries"] == 2
+    assert sorted(s["sql"].split()[0] for s in outer_call["sql"]) == ["INSERT", "SELECT"]
+    assert inner_call["queries"] == 1
+    assert recording.stats()["summary"]["receiver_queries"] == 3
+    nested = next(e for e in recording.events if e["signal"] == "post_save" and e["sender"] == "testapp.Author")
+    assert nested["parent"] is not None
+
+
+def test_queries_another_thread_runs_while_a_receiver_runs_are_not_the_receivers():
+    started, finished = threading.Event(), threading.Event()
+
+    def elsewhere() -> None:
+        started.wait(10)
+        try:
+            for _ in range(5):
+                Tag.objects.count()
+        finally:
+            connections.close_all()
+            finished.set()
+
+    def waits(sender: Any, **kwargs: Any) -> None:
+        started.set()
+        assert finished.wait(10)
+        Tag.objects.filter(name="its own").exists()
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    with receiving(waits, sender=Bare), dt_signals_panel.capture() as recording:
+        Bare.objects.create(name="b")
+    thread.join()
+    (call,) = calls(recording, "waits")
+    assert call["queries"] == 1  # its own; none of the other thread's five
+
+
+def test_queries_outside_every_receiver_are_nobodys():
+    with dt_signals_panel.capture() as recording:
+        Bare.objects.create(name="b")
+        Tag.objects.count()
+    assert recording.stats()["summary"]["receiver_queries"] == 0
+
+
+# -- bad input -----------------------------------------------------------------------------------------
+def test_a_receiver_whose_query_raises_counts_it_and_the_exception_reaches_the_caller_unchanged():
+    def broken(sender: Any, **kwargs: Any) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table")
+
+    def attempt() -> tuple[type[BaseException], str]:
+        # In a savepoint: on PostgreSQL a failed query spoils the transaction it ran in.
+        with pytest.raises(DatabaseError) as raised, transaction.atomic():
+            Signal_.send(sender=None)
+        return raised.type, str(raised.value)
+
+    Signal_ = Signal()
+    with receiving(broken, signal=Signal_):
+        plain = attempt()
+        recorder = dt_signals_panel.capture()
+        recorder.recording.signals[Signal_] = "probe"
+        with recorder as recording:
+            recorded = attempt()
+    assert recorded == plain
+    (call,) = calls(recording, "broken")
+    assert call["queries"] == 1
+    assert call["sql"][0]["sql"] == "SELECT * FROM no_such_table"
+
+
+def test_send_robust_receivers_that_raise_after_querying_are_counted_and_their_error_returned():
+    def queries_then_raises(sender: Any, **kwargs: Any) -> None:
+        Tag.objects.count()
+        raise RuntimeError("after one query")
+
+    probe = Signal()
+    with receiving(queries_then_raises, signal=probe):
+        recorder = dt_signals_panel.capture()
+        recorder.recording.signals[probe] = "probe"
+        with recorder as recording:
+            ((receiver, response),) = probe.send_robust(sender=None)
+    assert receiver is queries_then_raises
+    assert isinstance(response, RuntimeError)
+    (call,) = calls(recording, "queries_then_raises")
+    assert call["queries"] == 1
+    assert call["error"] == "RuntimeError: after one query"
+
+
+def test_raw_cursors_and_executemany_count_as_django_counts_them():
+    def raw(sender: Any, **kwargs: Any) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.executemany(f"INSERT INTO {Tag._meta.db_table} (name) VALUES (%s)", [["m1"], ["m2"], ["m3"]])
+
+    with receiving(raw, sender=Bare), dt_signals_panel.capture() as recording:
+        Bare.objects.create(name="b")
+    (call,) = calls(recording, "raw")
+    # Django's own query log counts an executemany once, as one entry.
+    assert call["queries"] == 2
+    assert Tag.objects.filter(name__in=["m1", "m2", "m3"]).count() == 3
+
+
+def test_a_database_used_only_inside_the_receiver_is_counted_under_its_alias():
+    def archive(sender: Any, **kwargs: Any) -> None:
+        ArchivedNote.objects.count()
+        ArchivedNote.objects.create(text="archived")
+
+    with receiving(archive, sender=Bare), dt_signals_panel.capture() as recording:
+        Bare.objects.create(name="b")
+    (call,) = calls(recording, "archive")
+    assert call["queries"] == 2
+    assert set(call["db"]) == {"other"}
+    assert {s["alias"] for s in call["sql"]} == {"other"}
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+def test_a_receiver_that_opens_a_connection_of_its_own_has_its_queries_counted():
+    seen: dict[str, Any] = {}
+
+    def archive(sender: Any, **kwargs: Any) -> None:
+        seen["before"] = sorted(c.alias for c in connections.all(initialized_only=True))
+        ArchivedNote.objects.count()
+
+    def run() -> None:
+        # A new thread: "other" has no connection object here until the receiver makes one.
+        try:
+            with receiving(archive, sender=Bare), dt_signals_panel.capture() as recording:
+                Bare.objects.create(name="b")
+            seen["call"] = calls(recording, "archive")[0]
+            seen["wrappers"] = [list(c.execute_wrappers) for c in connections.all(initialized_only=True)]
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert seen["before"] == ["default"]
+    assert seen["call"]["queries"] == 1
+    assert seen["call"]["db"]["other"]["queries"] == 1
+    assert seen["wrappers"] == [[], []]  # taken off both again
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_async_receivers_queries_are_shown_as_not_measured_never_as_zero():
+    async def counts(sender: Any, **kwargs: Any) -> None:
+        await Tag.objects.acount()
+        await Tag.objects.filter(name="x").aexists()
+
+    probe = Signal()
+    probe.connect(counts, weak=False)
+    recorder = dt_signals_panel.capture()
+    recorder.recording.signals[probe] = "probe"
+    async with recorder as recording:
+        responses = await probe.asend(sender=None)
+        await sync_to_async(probe.send)(sender=None)
+    assert responses == [(counts, None)]
+    found = calls(recording, "counts")
+    assert [("queries" in c, c.get("queries_not_measured")) for c in found] == [(False, True), (False, True)]
+    (row,) = [r for r in recording.stats()["receivers"] if r["name"].endswith("counts")]
+    assert row["queries_not_measured"] is True
+    assert recording.stats()["summary"]["receivers_not_measured"] == 1
+    by_time = recording.as_table().split("Receivers by time")[1]
+    (line,) = [line for line in by_time.splitlines() if "counts" in line]
+    assert line.split()[-3:-1] == ["-", "-"]  # queries, query ms: not 0
+    content = render_to_string("dt_signals_panel/panel.html", view_model(recording.stats()))
+    assert content.count(" · queries not measured</span>") == 2  # each call's receivers cell
+    assert "1 async receiver's queries not measured" in content
+    assert ">not measured</td>" in content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_async_receivers_queries_are_not_counted_for_the_sync_receiver_that_sent_its_signal():
+    async def inner(sender: Any, **kwargs: Any) -> None:
+        await Tag.objects.acount()
+
+    probe = Signal()
+    probe.connect(inner, weak=False)
+
+    def outer(sender: Any, instance: Any, **kwargs: Any) -> None:
+        Tag.objects.exists()
+        probe.send(sender=None)  # async_to_sync: inner's queries come back to this thread
+
+    recorder = dt_signals_panel.capture()
+    recorder.recording.signals[probe] = "probe"
+    with receiving(outer, sender=Bare), recorder as recording:
+        Bare.objects.create(name="one")
+    assert [c["queries"] for c in calls(recording, "outer")] == [1]
+    assert [c.get("queries_not_measured") for c in calls(recording, "inner")] == [True]
+
+
+async def _interleaving(recording: bool) -> list[str]:
+    """What concurrent async receivers under ``asend`` and a task beside them did, in the order they did it."""
+    order: list[str] = []
+
+    def receiver(name: str) -> Any:
+        async def run(sender: Any, **kwargs: Any) -> None:
+            order.append(f"{name} starts")
+            await asyncio.sleep(0)
+            order.append(f"{name} ends")
+
+        return run
+
+    async def beside() -> None:
+        for step in range(6):
+            order.append(f"beside {step}")
+            await asyncio.sleep(0)
+
+    probe = Signal()
+    a, b = receiver("a"), receiver("b")
+    probe.connect(a, weak=False)
+    probe.connect(b, weak=False)
+    recorder = dt_signals_panel.capture()
+    recorder.recording.signals[probe] = "probe"
+    if recording:
+        async with recorder:
+            await asyncio.gather(probe.asend(sender=None), beside())
+    else:
+        await asyncio.gather(probe.asend(sender=None), beside())
+    return order
+
+
+async def test_async_receivers_are_scheduled_the_same_with_the_panel_recording_and_without():
+    assert await _interleaving(recording=True) == await _interleaving(recording=False)
+
+
+# -- the finding ---------------------------------------------------------------------------------------
+def saves(n: int) -> Any:
+    with receiving(one_query, sender=Bare), dt_signals_panel.capture() as recording:
+        for i in range(n):
+            Bare.objects.create(name=f"row {i}")
+    return recording
+
+
+def test_a_receiver_querying_on_ten_sends_is_reported_with_its_call_site_count_and_query_shape():
+    (finding,) = saves(10).stats()["findings"]["queries_in_receivers"]
+    assert finding["kind"] == "receiver_queries_per_send"
+    assert (finding["signal"], finding["sender"], finding["sends"], finding["queries"]) == (
+        "post_save",
+        "testapp.Bare",
+        10,
+        10,
+    )
+    assert finding["site"][2] == "saves"
+    message = finding["message"]
+    assert message.startswith("queries in a receiver per send: tests.test_receiver_queries.one_query ran 10 queries")
+    assert 'FROM "testapp_tag"' in message
+    assert "\u00d7 10" in message
+    assert "test_receiver_queries.py" in message
+    for cure in ("after the loop", "transaction.on_commit", "select_related", "bulk_update"):
+        assert cure in message
+
+
+def test_nine_sends_are_not_reported_and_the_threshold_is_a_setting():
+    assert saves(9).stats()["findings"]["queries_in_receivers"] == []
+    with override_settings(DT_SIGNALS_PANEL={"RECEIVER_QUERY_SENDS": 3}):
+        assert len(saves(3).stats()["findings"]["queries_in_receivers"]) == 1
+    with override_settings(DT_SIGNALS_PANEL={"RECEIVER_QUERY_SENDS": 0}):
+        assert saves(20).stats()["findings"]["queries_in_receivers"] == []
+
+
+def test_a_wrong_threshold_is_a_system_check_error():
+    with override_settings(DT_SIGNALS_PANEL={"RECEIVER_QUERY_SENDS": "ten"}):
+        assert [e.id for e in check_settings()] == ["dt_signals_panel.E002"]
+    with override_settings(DT_SIGNALS_PANEL={"RECEIVER_QUERY_SENDS": 5}):
+        assert check_settings() == []
+
+
+def test_the_finding_is_a_problem_for_assert_no_problems():
+    with pytest.raises(AssertionError, match="queries in a receiver per send"):
+        testing.assert_no_problems(saves(10))
+
+
+# -- in tests ------------------------------------------------------------------------------------------
+def test_assert_max_receiver_queries_names_the_receiver_the_query_shape_and_the_call_site():
+    recording = saves(4)
+    testing.assert_max_receiver_queries(recording, 4)
+    testing.assert_max_receiver_queries(recording, 0, signal="pre_save")
+    testing.assert_max_receiver_queries(recording, 0, sender=Author)
+    testing.assert_max_receiver_queries(recording, 0, receiver="tests.elsewhere.nobody")
+    with pytest.raises(AssertionError) as failed:
+        testing.assert_max_receiver_queries(recording, 3, receiver=one_query, signal="post_save", sender=Bare)
+    text = str(failed.value)
+    assert text.splitlines()[0] == "expected at most 3 queries run by receivers, got 4:"
+    assert "tests.test_receiver_queries.one_query: 4 queries in 4 calls" in text
+    assert 'FROM "testapp_tag"' in text
+    assert "\u00d7 4" in text
+    assert "test_receiver_queries.py:" in text
+
+
+def test_assert_no_queries_per_send_in_receivers_fails_unless_allowed():
+    recording = saves(10)
+    with pytest.raises(AssertionError, match="1 receiver ran queries on every send") as failed:
+        testing.assert_no_queries_per_send_in_receivers(recording)
+    assert "allow=[('post_save', 'tests.test_receiver_queries.one_query')]" in str(failed.value)
+    testing.assert_no_queries_per_send_in_receivers(recording, allow=[("post_save", one_query)])
+    testing.assert_no_queries_per_send_in_receivers(recording, allow="tests.test_receiver_queries.one_query")
+    testing.assert_no_queries_per_send_in_receivers(saves(2))
+
+
+def save_bares(n: int) -> None:
+    for i in range(n):
+        Bare.objects.create(name=f"{i}")
+
+
+def test_the_expect_forms_record_their_block_and_check_it():
+    with receiving(one_query, sender=Bare):
+        with testing.expect_max_receiver_queries(2, receiver=one_query):
+            save_bares(2)
+        with pytest.raises(AssertionError), testing.expect_max_receiver_queries(1):
+            save_bares(2)
+        with pytest.raises(AssertionError), testing.expect_no_queries_per_send_in_receivers():
+            save_bares(10)
+        with testing.expect_no_queries_per_send_in_receivers(allow=[("*", one_query)]):
+            save_bares(10)
+
+
+def test_the_mixin_gives_a_testcase_both_as_methods():
+    mixin = testing.SignalAssertionsMixin()
+    with receiving(one_query, sender=Bare):
+        with mixin.assertMaxReceiverQueries(1, signal="post_save"):
+            save_bares(1)
+        with pytest.raises(AssertionError), mixin.assertNoQueriesPerSendInReceivers():
+            save_bares(10)
+
+
+# -- shown ---------------------------------------------------------------------------------------------
+def test_the_panel_shows_each_receivers_queries_in_its_cell_by_time_and_in_the_summary(visit):
+    with receiving(one_query, sender=Group):
+        opened = visit("/trust/receiver-groups/")
+    content = opened.content
+    assert content.count("· 12 queries") == 0
+    assert content.count(" · 1 query</span>") == 12  # each post_save row's receivers cell
+    assert '<li data-stat="receiver_queries"><strong>12</strong> queries run by receivers, of ' in content
+    by_time = content[content.index('id="djdt-sig-receivers"') :]
+    assert "1 query shape" in by_time
+    assert "\u00d7 12" in by_time
+    assert 'data-kind="receiver_queries_per_send"' in content
+    assert "1 receiver querying on every send" in opened.response.content.decode()  # the toolbar's subtitle
+
+
+def test_the_text_table_shows_receivers_queries():
+    table = saves(3).as_table()
+    assert "3 queries run by receivers" in table
+    assert "tests.test_receiver_queries.one_query · 1 query" in table
+    assert "Queries run by tests.test_receiver_queries.one_query" in table
+    assert "\u00d7 3" in table
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+def test_a_connection_first_opened_between_two_receivers_is_observed_in_the_second():
+    seen: dict[str, Any] = {}
+
+    def archive(sender: Any, instance: Any, **kwargs: Any) -> None:
+        if instance.name == "second":
+            ArchivedNote.objects.count()
+
+    def run() -> None:
+        # A new thread: "other" has no connection object when the first receiver runs.
+        try:
+            with receiving(archive, sender=Bare), dt_signals_panel.capture() as recording:
+                Bare.objects.create(name="first")
+                ArchivedNote.objects.exists()  # the view opens "other", outside every receiver
+                Bare.objects.create(name="second")
+            seen["calls"] = [c.get("queries", 0) for c in calls(recording, "archive")]
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert seen["calls"] == [0, 1]
