@@ -77,6 +77,20 @@ def get(url: str, headers: dict[str, str] | None = None) -> Response:
         return Response(error.code, error.headers, error.read())
 
 
+#: DatabaseStore's set() trims the store in each new request: it reads the ids to keep, then deletes every row
+#: not among them. A row that another worker inserts between the two is deleted though it is brand new, and
+#: that request's later save_panel calls insert it again with only the panels saved after the delete. This
+#: trigger (test scaffolding, not the app's) notes every deleted id, so the test can tell that djdt race from
+#: a panel that failed to save.
+DELETIONS_LOG = """
+CREATE TABLE djdt_deleted (request_id uuid NOT NULL);
+CREATE FUNCTION djdt_note_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO djdt_deleted VALUES (OLD.request_id); RETURN OLD; END $$;
+CREATE TRIGGER djdt_note_delete AFTER DELETE ON debug_toolbar_historyentry
+FOR EACH ROW EXECUTE FUNCTION djdt_note_delete();
+"""
+
+
 @dataclass
 class Served:
     url: str
@@ -120,14 +134,27 @@ class Served:
         (value,) = [v for k, v in self.stored_values().items() if k.endswith("djdt:request_ids")]
         return list(pickle.loads(value))  # our own Redis, written by djdt
 
-    def our_panel(self, request_id: str) -> str:
-        """Our panel's entry in the store for one request, as stored (djdt's serialized JSON)."""
+    def deleted_by_djdt(self) -> set[str]:
+        """The request ids whose DatabaseStore row was deleted at some point (see :data:`DELETIONS_LOG`)."""
+        rows = self.cluster.psql("SELECT replace(request_id::text, '-', '') FROM djdt_deleted", database=self.database)
+        return set(rows.split())
+
+    def our_panel(self, request_id: str) -> str | None:
+        """Our panel's entry in the store for one request, as stored (djdt's serialized JSON); ``None`` when
+        djdt's DatabaseStore deleted the request's row while it was being saved, and so lost the panels saved
+        before the delete (the row holds only those saved after it, or is gone)."""
         for key, value in self.stored_values().items():
             if request_id not in key:
                 continue
             if self.redis is not None:
                 return str(pickle.loads(value)[PANEL_ID])  # our own Redis, written by djdt
-            return str(json.loads(value.decode().split(" ", 1)[1])[PANEL_ID])
+            data = json.loads(value.decode().split(" ", 1)[1])
+            if PANEL_ID not in data and request_id in self.deleted_by_djdt():
+                return None
+            assert PANEL_ID in data, f"{request_id}: the row holds {sorted(data)} but not {PANEL_ID}"
+            return str(data[PANEL_ID])
+        if self.redis is None and request_id in self.deleted_by_djdt():
+            return None
         raise AssertionError(f"{request_id} is not in the store")
 
 
@@ -183,6 +210,8 @@ def served(request: Any, postgres: services.Postgres, tmp_path_factory: Any) -> 
                 check=False,
             )
             assert migrated.returncode == 0, migrated.stderr[-3000:]
+        if store == "database":
+            postgres.psql(DELETIONS_LOG, database=database)
         listener = socket.socket()
         cleanup.callback(listener.close)
         listener.bind(("127.0.0.1", 0))
@@ -282,7 +311,12 @@ def test_every_panel_fetched_from_another_worker_shows_its_own_requests_signals(
     for job in jobs:
         expected = ({job.token}, {f"{job.token}-{i}" for i in range(job.n)})
         # What the store holds for the request, read straight from Redis or PostgreSQL.
-        assert shown(served.our_panel(job.request_id)) == expected, job
+        stored = served.our_panel(job.request_id)
+        if stored is None:
+            # djdt's DatabaseStore deleted the row mid-save (DELETIONS_LOG): a djdt race, not the panel's.
+            lost.append(job)
+            continue
+        assert shown(stored) == expected, job
         params = {"request_id": job.request_id}
         panel = served.from_another_worker(
             "/__debug__/render_panel/", {**params, "panel_id": PANEL_ID}, recorded_by=job.worker
@@ -315,8 +349,11 @@ def test_every_panel_fetched_from_another_worker_shows_its_own_requests_signals(
         for found in re.findall(r'data-request-id="([0-9a-f-]+)"', json.loads(history.body)["content"])
     }
     assert {job.request_id for job in jobs if job not in lost} <= listed
+    if served.store == "database":
+        recreated = {job.request_id for job in jobs} & served.deleted_by_djdt()
+        print(f"[workers] djdt's DatabaseStore deleted {len(recreated)} fresh rows; {len(lost)} lost a panel")
     if lost:
-        print(f"[workers] djdt's CacheStore lost {len(lost)} of {len(jobs)} concurrent requests from its index")
+        print(f"[workers] djdt's {STORE_CLASSES[served.store]} lost {len(lost)} of {len(jobs)} concurrent requests")
     assert len(lost) < len(jobs) / 2, "most requests lost: not the index race any more"
 
 
@@ -336,6 +373,7 @@ def test_nothing_sensitive_reaches_the_shared_store(served):
         assert secret not in everything, secret
     for request_id, worker in recorded:
         ours = served.our_panel(request_id)
+        assert ours is not None, "a row deleted by djdt: these requests ran one at a time, with nothing to race"
         assert "sensitive_in_clear" in ours, "the failed login was not recorded"
         for secret in ("hdr-0tp-998877", "qs-556677"):
             assert secret not in ours, secret
