@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 
 from django.utils.translation import ngettext_lazy
 
-from dt_signals_panel import findings
+from dt_signals_panel import findings, framework
 
 #: ``problem``: something to fix (in the subtitle, fails ``testing.assert_no_problems``); ``notice``: worth
 #: a look; ``info``: context. Mapped to the toolbar's error/warning colours by the stylesheet.
@@ -126,9 +126,33 @@ def ids(family: str) -> frozenset[str]:
     return frozenset(kind.id for kind in _registry.values() if kind.family == family)
 
 
+def severity_of(finding: Finding) -> Severity:
+    """How grave this finding is: its kind's severity, unless the framework post-pass lowered it
+    (``framework.classify``: a finding the developer's code did not cause)."""
+    own = finding.get("severity")
+    if own in ("problem", "notice", "info"):
+        return own  # type: ignore[no-any-return]
+    kind = _registry.get(finding["kind"])
+    return kind.severity if kind is not None else "notice"
+
+
+def counts_as_problem(finding: Finding, *, include_framework: bool = False) -> bool:
+    """Whether a problem tile, the sidebar subtitle and ``testing.assert_no_problems`` count it."""
+    if include_framework:
+        kind = _registry.get(finding["kind"])
+        return kind is not None and kind.severity == "problem"
+    return severity_of(finding) == "problem"
+
+
+def is_framework(finding: Finding) -> bool:
+    """Made by framework code (the admin, sessions, a reusable app), not the developer's: listed apart."""
+    return bool(finding.get("framework"))
+
+
 def find_all(source: Source) -> dict[str, list[Finding]]:
     """Every family's findings in ``source``: each finder run once, each finding filed under its kind's
-    family (a finding whose kind is not registered is a bug in its finder)."""
+    family (a finding whose kind is not registered is a bug in its finder). Then one pass over them all says
+    which ones framework code is answerable for (``framework.classify``), so that no finder has to."""
     by_family: dict[str, list[Finding]] = {family: [] for family in families()}
     done: set[int] = set()
     for kind in _registry.values():
@@ -137,6 +161,7 @@ def find_all(source: Source) -> dict[str, list[Finding]]:
         done.add(id(kind.finder))
         for finding in kind.finder(source):
             by_family[_registry[finding["kind"]].family].append(finding)
+    framework.classify(by_family, source.events, severity_of)
     return by_family
 
 
@@ -159,6 +184,10 @@ def _many_instances(source: Source) -> list[Finding]:
         if name == "post_save":
             saves_by_model[sender] = saves_by_model.get(sender, 0) + n
     return findings.init_hints(source.inits, saves_by_model)
+
+
+def _duplicate_rows(source: Source) -> list[Finding]:
+    return findings.duplicate_rows(source.inits)
 
 
 _REDUNDANT_SAVE = ngettext_lazy("%(n)d redundant save", "%(n)d redundant saves", "n")
@@ -223,6 +252,16 @@ for _kind in (
         words="instances were built",
         label=ngettext_lazy("%(n)d model built many times", "%(n)d models built many times", "n"),
         finder=_many_instances,
+        allow=AllowShape(one="sender", pair=("sender", "kind")),
+        tile="never",
+    ),
+    Kind(
+        id="duplicate_rows",
+        family="init_hints",
+        severity="notice",
+        words="duplicate rows",
+        label=ngettext_lazy("%(n)d model built many times", "%(n)d models built many times", "n"),
+        finder=_duplicate_rows,
         allow=AllowShape(one="sender", pair=("sender", "kind")),
         tile="never",
     ),

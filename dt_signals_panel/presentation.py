@@ -36,6 +36,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column(_("Model")),
         Column("pre_init", NUM),
         Column("post_init", NUM),
+        Column(_("Distinct rows"), NUM),
         Column(_("First pre_init arguments")),
     ),
     "events": (
@@ -119,14 +120,16 @@ def finding_rows(findings: dict[str, list[dict[str, Any]]]) -> list[dict[str, An
     for family in kinds.families():
         for finding in findings.get(family, ()):
             kind = kinds.get(finding["kind"])
+            severity = kinds.severity_of(finding)
             rows.append(
                 {
                     "kind": finding["kind"],
                     "message": finding["message"],
                     "seqs": finding.get("seqs") or [],
-                    "severity": kind.severity if kind is not None else "notice",
+                    "severity": severity,
                     # Rows it marks carry the highlight; a finding without rows is highlighted itself.
-                    "alert": kind is not None and kind.severity == "problem" and not kind.notes_rows,
+                    "alert": kind is not None and severity == "problem" and not kind.notes_rows,
+                    "framework": kinds.is_framework(finding),
                 }
             )
     return rows
@@ -141,7 +144,8 @@ def view_model(stats: dict[str, Any]) -> dict[str, Any]:
     for family in kinds.families():
         for finding in findings.get(family, ()):
             kind = kinds.get(finding["kind"])
-            if kind is not None and kind.notes_rows:
+            # Only what the developer's code did marks its rows as redundant; the framework's is listed apart.
+            if kind is not None and kind.notes_rows and not kinds.is_framework(finding):
                 for seq in finding.get("seqs") or ():
                     notes.setdefault(seq, []).append(finding["message"])
     groups = []
@@ -195,7 +199,8 @@ def view_model(stats: dict[str, Any]) -> dict[str, Any]:
         "not_shown": sum(group["not_shown"] for group in groups),
         "inits": inits,
         "senders": sorted({row["sender"] for row in every} | {row["sender"] for row in inits}),
-        "findings": finding_rows(findings),
+        "findings": [row for row in finding_rows(findings) if not row["framework"]],
+        "framework_findings": [row for row in finding_rows(findings) if row["framework"]],
         "receivers": stats["receivers"][:20],
         "duration_ms": stats.get("duration_ms"),
         "columns": COLUMNS,

@@ -172,17 +172,28 @@ def _allowed(finding: dict[str, Any], allow: Iterable[Allow]) -> bool:
     return False
 
 
-def _found(recording: Recording, family: str, allow: Iterable[Allow]) -> list[dict[str, Any]]:
-    """The family's findings in the panel's stats that ``allow`` does not cover."""
-    return [f for f in recording.stats()["findings"].get(family, ()) if not _allowed(f, allow)]
+def _found(
+    recording: Recording, family: str, allow: Iterable[Allow], include_framework: bool = True
+) -> list[dict[str, Any]]:
+    """The family's findings in the panel's stats that ``allow`` does not cover (and, unless
+    ``include_framework``, that framework code rather than the project's made: ``kinds.is_framework``)."""
+    return [
+        f
+        for f in recording.stats()["findings"].get(family, ())
+        if not _allowed(f, allow) and (include_framework or not kinds.is_framework(f))
+    ]
 
 
-def assert_no_redundant_saves(recording: Recording, *, allow: Allow | Iterable[Allow] = ()) -> None:
+def assert_no_redundant_saves(
+    recording: Recording, *, allow: Allow | Iterable[Allow] = (), include_framework: bool = False
+) -> None:
     """Fail if the panel would report a redundant save (the same row saved again, a save that changed
-    nothing, a full save where ``update_fields`` would do) that ``allow`` does not cover."""
+    nothing, a full save where ``update_fields`` would do) that ``allow`` does not cover. Saves that
+    framework code made on its own (the admin's save on "Save", the session saved twice on login) fail only
+    with ``include_framework=True``."""
     __tracebackhide__ = True
     entries = _redundant_entries(allow)
-    found = _found(recording, "redundant_saves", entries)
+    found = _found(recording, "redundant_saves", entries, include_framework)
     if not found:
         return
     lines = [ngettext("%(n)d redundant save:", "%(n)d redundant saves:", len(found)) % {"n": len(found)}]
@@ -213,10 +224,13 @@ def assert_no_credentials_in_clear(recording: Recording, *, allow: Allow | Itera
     raise AssertionError("\n".join(lines))
 
 
-def assert_no_problems(recording: Recording, *, allow: Allow | Iterable[Allow] = ()) -> None:
+def assert_no_problems(
+    recording: Recording, *, allow: Allow | Iterable[Allow] = (), include_framework: bool = False
+) -> None:
     """Fail on any finding of a kind whose severity is ``problem`` (redundant saves, credentials in clear,
     receivers that raised under ``send_robust``, and every kind registered later) that ``allow`` does not
-    cover; each entry is read the way the finding's kind names things (``kinds.AllowShape``)."""
+    cover; each entry is read the way the finding's kind names things (``kinds.AllowShape``). Findings that
+    framework code made on its own count only with ``include_framework=True``."""
     __tracebackhide__ = True
     entries = _entries(allow)
     found = [
@@ -224,7 +238,7 @@ def assert_no_problems(recording: Recording, *, allow: Allow | Iterable[Allow] =
         for family, members in kinds.families().items()
         if any(kind.severity == "problem" for kind in members)
         for finding in _found(recording, family, entries)
-        if getattr(kinds.get(finding["kind"]), "severity", None) == "problem"
+        if kinds.counts_as_problem(finding, include_framework=include_framework)
     ]
     if not found:
         return
@@ -269,9 +283,11 @@ def expect_signal_count(signal: str | Signal, expected: int, *, sender: Any = No
     return Expectation(partial(assert_signal_count, signal=signal, expected=expected, sender=sender))
 
 
-def expect_no_redundant_saves(*, allow: Allow | Iterable[Allow] = ()) -> Expectation:
+def expect_no_redundant_saves(*, allow: Allow | Iterable[Allow] = (), include_framework: bool = False) -> Expectation:
     """Record the block and fail at its end if it made a redundant save ``allow`` does not cover."""
-    return Expectation(partial(assert_no_redundant_saves, allow=_redundant_entries(allow)))
+    return Expectation(
+        partial(assert_no_redundant_saves, allow=_redundant_entries(allow), include_framework=include_framework)
+    )
 
 
 def expect_no_credentials_in_clear(*, allow: Allow | Iterable[Allow] = ()) -> Expectation:
@@ -279,9 +295,9 @@ def expect_no_credentials_in_clear(*, allow: Allow | Iterable[Allow] = ()) -> Ex
     return Expectation(partial(assert_no_credentials_in_clear, allow=_entries(allow)))
 
 
-def expect_no_problems(*, allow: Allow | Iterable[Allow] = ()) -> Expectation:
+def expect_no_problems(*, allow: Allow | Iterable[Allow] = (), include_framework: bool = False) -> Expectation:
     """Record the block and fail at its end if it shows a problem of any kind that ``allow`` does not cover."""
-    return Expectation(partial(assert_no_problems, allow=_entries(allow)))
+    return Expectation(partial(assert_no_problems, allow=_entries(allow), include_framework=include_framework))
 
 
 class SignalAssertionsMixin:
@@ -291,11 +307,13 @@ class SignalAssertionsMixin:
     def assertSignalCount(self, signal: str | Signal, expected: int, sender: Any = None) -> Expectation:
         return expect_signal_count(signal, expected, sender=sender)
 
-    def assertNoRedundantSaves(self, allow: Allow | Iterable[Allow] = ()) -> Expectation:
-        return expect_no_redundant_saves(allow=allow)
+    def assertNoRedundantSaves(
+        self, allow: Allow | Iterable[Allow] = (), include_framework: bool = False
+    ) -> Expectation:
+        return expect_no_redundant_saves(allow=allow, include_framework=include_framework)
 
     def assertNoCredentialsInClear(self, allow: Allow | Iterable[Allow] = ()) -> Expectation:
         return expect_no_credentials_in_clear(allow=allow)
 
-    def assertNoProblems(self, allow: Allow | Iterable[Allow] = ()) -> Expectation:
-        return expect_no_problems(allow=allow)
+    def assertNoProblems(self, allow: Allow | Iterable[Allow] = (), include_framework: bool = False) -> Expectation:
+        return expect_no_problems(allow=allow, include_framework=include_framework)
