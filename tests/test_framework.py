@@ -65,6 +65,8 @@ def test_the_session_middlewares_save_names_django_sessions_as_framework_code_wi
 def test_every_send_of_a_login_has_a_call_site_and_no_finding_reads_an_unknown_place(visit, alice):
     opened = visit("/framework/login/")
     assert all(e.get("site") for e in every_event(opened))
+    # Never a frame of whoever called the request handler (here the test client's caller).
+    assert not any(e["site"][0].endswith("conftest.py") for e in every_event(opened))
     assert "an unknown place" not in opened.content
     assert all("an unknown place" not in f["message"] for items in opened.stats["findings"].values() for f in items)
 
