@@ -20,13 +20,6 @@ if TYPE_CHECKING:
 PANEL_ID = "SignalActivityPanel"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A browser test drives Chromium against a live server: slow too, so ``-m "not slow"`` skips it."""
-    for item in items:
-        if item.get_closest_marker("browser"):
-            item.add_marker(pytest.mark.slow)
-
-
 def wrapped_signals() -> list[str]:
     """The names of the tracked signals that still carry the panel's send wrappers (public API only)."""
     from dt_signals_panel import wrappers
@@ -178,6 +171,10 @@ _backend_of: dict[str, str] = {}
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        # A browser test drives Chromium against a live server: slow too, so ``-m "not slow"`` skips it.
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
     on_postgres = _default_engine().endswith("postgresql")
     if on_postgres and not config.option.file_or_dir:
         from django.conf import settings
