@@ -311,8 +311,11 @@ class _Rows:
 
     def summarise(self, row: dict[str, Any]) -> None:
         """Distinct rows and copies into the model's ``inits`` row."""
+        copies = int(repr(self.copies)[6:-1])
+        if not self.pks and not copies:  # only instances built by keyword: no row to count
+            return
         row["rows"] = len(self.pks)
-        row["copies"] = int(repr(self.copies)[6:-1])
+        row["copies"] = copies
         if len(self.pks) >= MAX_DISTINCT:
             row["rows_capped"] = True
         if self.found:
