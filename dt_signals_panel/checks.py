@@ -1,50 +1,45 @@
-"""System checks: a mistake in ``DT_SIGNALS_PANEL`` shows at start-up, not as a silently empty panel."""
+"""System checks: a mistake in the settings shows at start-up, as a report, never as a crash.
+
+The values are judged in ``conf.validated()``, the same function that makes ``get_config()`` fall back to a
+default for each bad value, so what the check reports is exactly what requests work around.
+"""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from django.core.checks import CheckMessage, Error, register
+from django.core.checks import CheckMessage, Error, Warning, register
 from django.dispatch import Signal
 from django.utils.module_loading import import_string
 
-from dt_signals_panel.conf import DEFAULTS, user_settings
+from dt_signals_panel.conf import validated
 
 
 @register()
 def check_settings(**kwargs: Any) -> list[CheckMessage]:
-    ours = user_settings()
-    errors: list[CheckMessage] = []
-    for key in sorted(set(ours) - set(DEFAULTS)):
-        errors.append(
-            Error(
-                f"DT_SIGNALS_PANEL has an unknown key {key!r}.",
-                hint=f"Known keys: {', '.join(sorted(DEFAULTS))}.",
-                id="dt_signals_panel.E001",
-            )
-        )
-    for key in ("MAX_EVENTS", "SHOWN_PER_SIGNAL"):
-        value = ours.get(key, DEFAULTS[key])
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            errors.append(Error(f"DT_SIGNALS_PANEL[{key!r}] must be a whole number >= 0.", id="dt_signals_panel.E002"))
-    pattern = ours.get("SENSITIVE_KEYS", "")
     try:
-        re.compile(pattern)
-    except (re.error, TypeError):
-        errors.append(
-            Error("DT_SIGNALS_PANEL['SENSITIVE_KEYS'] is not a valid regular expression.", id="dt_signals_panel.E003")
-        )
-    for path in ours.get("EXTRA_SIGNALS", []):
-        try:
-            found = import_string(path)
-        except ImportError:
-            found = None
-        if not isinstance(found, Signal):
-            errors.append(
-                Error(
-                    f"DT_SIGNALS_PANEL['EXTRA_SIGNALS'] names {path!r}, which is not an importable Signal.",
-                    id="dt_signals_panel.E004",
-                )
-            )
-    return errors
+        ours, djdt, problems = validated()
+    except Exception as error:  # settings that cannot even be read (a lazy object that raises)
+        return [
+            Error(f"The Signal activity panel could not read its settings: {error!r:.200}", id="dt_signals_panel.E005")
+        ]
+    messages: list[CheckMessage] = [
+        (Warning if problem.warning else Error)(problem.message, hint=problem.hint, id=problem.id)
+        for problem in problems
+    ]
+    for where, paths, level, problem_id in (
+        ("DT_SIGNALS_PANEL['EXTRA_SIGNALS']", ours["EXTRA_SIGNALS"], Error, "dt_signals_panel.E004"),
+        ("DEBUG_TOOLBAR_CONFIG['EXTRA_SIGNALS']", djdt.get("EXTRA_SIGNALS", ()), Warning, "dt_signals_panel.W002"),
+    ):
+        for path in paths:
+            if not isinstance(importable(path), Signal):
+                messages.append(level(f"{where} names {path!r}, which is not an importable Signal.", id=problem_id))
+    return messages
+
+
+def importable(path: str) -> Any:
+    """What ``path`` names, or ``None``; a module that fails to import for any reason names nothing."""
+    try:
+        return import_string(path)
+    except Exception:
+        return None

@@ -18,7 +18,7 @@ from django.conf import settings
 #: second factors and session material that ``django.contrib.auth`` lets through in clear.
 BASE_SENSITIVE_PATTERN = (
     r"api|auth|token|key|secret|pass|signature|cookie|session|csrf|pin|otp|pwd|credential|"
-    r"card|cvv|cvc|ssn|private|code"
+    r"card|cvv|cvc|ssn|private|code|jwt|bearer|hmac|nonce|salt"
 )
 
 DEFAULTS: dict[str, Any] = {
@@ -68,33 +68,139 @@ class Config:
     stack_hidden: tuple[str, ...]
 
 
-def user_settings() -> dict[str, Any]:
-    value = getattr(settings, "DT_SIGNALS_PANEL", {})
-    return value if isinstance(value, dict) else {}
+@dataclass(frozen=True)
+class Problem:
+    """A setting the panel cannot use as given: reported by a system check, replaced by its default."""
+
+    id: str
+    message: str
+    hint: str | None = None
+    #: djdt's own keys are djdt's to judge: we warn, and fall back to djdt's default.
+    warning: bool = False
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_names(value: Any) -> bool:
+    """A list or tuple of strings (a bare string would be read letter by letter)."""
+    return isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value)
+
+
+def _names_problem(where: str, value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        bad = next(item for item in value if not isinstance(item, str))
+        return f"{where} must hold dotted paths as strings; it holds a {type(bad).__qualname__}."
+    return f"{where} must be a list of dotted paths, not a {type(value).__qualname__}."
+
+
+def validated() -> tuple[dict[str, Any], dict[str, Any], list[Problem]]:
+    """The user's ``DT_SIGNALS_PANEL`` and the djdt keys we read, each bad value replaced by its default,
+    and what was wrong. Never raises: the system check reports the problems, and requests go on with the
+    defaults, so a setting of the wrong type never fails a request."""
+    problems: list[Problem] = []
+    raw = getattr(settings, "DT_SIGNALS_PANEL", {})
+    if not isinstance(raw, dict):
+        problems.append(
+            Problem("dt_signals_panel.E005", f"DT_SIGNALS_PANEL must be a dict, not a {type(raw).__qualname__}.")
+        )
+        raw = {}
+    ours = dict(DEFAULTS)
+    for key, value in raw.items():
+        if key not in DEFAULTS:
+            problems.append(
+                Problem(
+                    "dt_signals_panel.E001",
+                    f"DT_SIGNALS_PANEL has an unknown key {key!r}.",
+                    hint=f"Known keys: {', '.join(sorted(DEFAULTS))}.",
+                )
+            )
+            continue
+        problem = _our_problem(key, value)
+        if problem is None:
+            ours[key] = value
+        else:
+            problems.append(problem)
+    djdt: dict[str, Any] = {}
+    raw_djdt = getattr(settings, "DEBUG_TOOLBAR_CONFIG", {}) or {}
+    if not isinstance(raw_djdt, dict):
+        problems.append(
+            Problem(
+                "dt_signals_panel.W001",
+                f"DEBUG_TOOLBAR_CONFIG must be a dict, not a {type(raw_djdt).__qualname__}; "
+                "the Signal activity panel uses djdt's defaults.",
+                warning=True,
+            )
+        )
+        raw_djdt = {}
+    for key, good, problem_id in (
+        ("EXTRA_SIGNALS", _is_names, "dt_signals_panel.W002"),
+        ("HIDE_IN_STACKTRACES", _is_names, "dt_signals_panel.W003"),
+        ("ENABLE_STACKTRACES", lambda v: isinstance(v, bool), "dt_signals_panel.W004"),
+    ):
+        if key not in raw_djdt:
+            continue
+        value = raw_djdt[key]
+        if good(value):
+            djdt[key] = value
+            continue
+        message = (
+            _names_problem(f"DEBUG_TOOLBAR_CONFIG[{key!r}]", value)
+            if key != "ENABLE_STACKTRACES"
+            else f"DEBUG_TOOLBAR_CONFIG[{key!r}] must be True or False, not a {type(value).__qualname__}."
+        )
+        problems.append(Problem(problem_id, message + " The Signal activity panel uses djdt's default.", warning=True))
+    return ours, djdt, problems
+
+
+def _our_problem(key: str, value: Any) -> Problem | None:
+    where = f"DT_SIGNALS_PANEL[{key!r}]"
+    if key in ("MAX_EVENTS", "SHOWN_PER_SIGNAL"):
+        if not _is_count(value):
+            return Problem("dt_signals_panel.E002", f"{where} must be a whole number >= 0, not {value!r:.60}.")
+    elif key == "SENSITIVE_KEYS":
+        if not isinstance(value, str):
+            return Problem(
+                "dt_signals_panel.E003",
+                f"{where} must be a regular expression as a string, not a {type(value).__qualname__}.",
+            )
+        try:
+            re.compile(value)
+        except (re.error, RecursionError, OverflowError):
+            return Problem("dt_signals_panel.E003", f"{where} is not a valid regular expression.")
+    elif key == "EXTRA_SIGNALS":
+        if not _is_names(value):
+            return Problem(
+                "dt_signals_panel.E006",
+                _names_problem(where, value),
+                hint="Name each signal by its dotted path, e.g. 'myapp.signals.order_paid'.",
+            )
+    elif key == "CALL_SITES" and not isinstance(value, bool):
+        return Problem("dt_signals_panel.E007", f"{where} must be True or False, not a {type(value).__qualname__}.")
+    return None
 
 
 @functools.cache
 def get_config() -> Config:
-    """Merge the user's settings over the defaults; cached until a setting changes (see ``apps.py``)."""
-    ours = {**DEFAULTS, **user_settings()}
-    djdt = getattr(settings, "DEBUG_TOOLBAR_CONFIG", {}) or {}
+    """Merge the user's settings over the defaults; cached until a setting changes (see ``apps.py``). A bad
+    value counts as absent (see :func:`validated`); the system checks report it."""
+    try:
+        ours, djdt, _ = validated()
+    except Exception:  # settings that cannot even be read: reported by the check, defaults meanwhile
+        ours, djdt = dict(DEFAULTS), {}
     pattern = BASE_SENSITIVE_PATTERN
     if ours["SENSITIVE_KEYS"]:
         pattern = f"{pattern}|{ours['SENSITIVE_KEYS']}"
-    try:
-        sensitive = re.compile(pattern, re.IGNORECASE)
-    except re.error:  # reported by check dt_signals_panel.E003; stay safe meanwhile
-        sensitive = re.compile(BASE_SENSITIVE_PATTERN, re.IGNORECASE)
-    max_events = ours["MAX_EVENTS"]
-    shown = ours["SHOWN_PER_SIGNAL"]
+    sensitive = re.compile(pattern, re.IGNORECASE)
     hide = tuple(djdt.get("HIDE_IN_STACKTRACES", _DJDT_HIDE_DEFAULT))
     return Config(
         extra_signals=tuple(djdt.get("EXTRA_SIGNALS", ())) + tuple(ours["EXTRA_SIGNALS"]),
-        max_events=max_events if isinstance(max_events, int) and max_events >= 0 else DEFAULTS["MAX_EVENTS"],
-        shown_per_signal=shown if isinstance(shown, int) and shown >= 0 else DEFAULTS["SHOWN_PER_SIGNAL"],
+        max_events=ours["MAX_EVENTS"],
+        shown_per_signal=ours["SHOWN_PER_SIGNAL"],
         sensitive=sensitive,
-        call_sites=bool(ours["CALL_SITES"]),
-        stacktraces=bool(djdt.get("ENABLE_STACKTRACES", True)),
+        call_sites=ours["CALL_SITES"],
+        stacktraces=djdt.get("ENABLE_STACKTRACES", True),
         hidden_modules=FRAMEWORK_MODULES + hide,
         stack_hidden=("dt_signals_panel", "django.dispatch", *hide),
     )

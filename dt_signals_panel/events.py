@@ -17,10 +17,9 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
 from django.utils.functional import LazyObject, Promise, empty
 
-from dt_signals_panel import labels, safe, snapshots
+from dt_signals_panel import labels, masking, safe, snapshots
 from dt_signals_panel.conf import Config
 
 #: What ``django.contrib.auth`` puts in place of a credential its own rule matches.
@@ -29,7 +28,7 @@ DJANGO_MASK = "********************"
 DJANGO_CREDENTIAL_RULE = re.compile("api|token|key|secret|password|signature", re.IGNORECASE)
 #: The sender ``authenticate()`` and ``aauthenticate()`` use; any other sender bypassed Django's masking.
 AUTH_SENDER = "django.contrib.auth"
-MASK = labels.MASK
+MASK = masking.MASK
 MAX_TEXT = 200
 MAX_ITEMS = 20
 MAX_DEPTH = 3
@@ -76,8 +75,9 @@ def _type_name(obj: Any) -> str:
 
 
 def instance_label(instance: Model, config: Config) -> str:
-    """``app_label.Model #pk “text”``: see :mod:`dt_signals_panel.labels` (never runs ``__str__``)."""
-    return labels.instance_label(instance, config)
+    """``app_label.Model #pk “text”``: see :mod:`dt_signals_panel.labels` (never runs ``__str__``); a
+    credential model's label is its masked pk alone (:mod:`dt_signals_panel.masking`)."""
+    return masking.credential_label(instance, labels.instance_label(instance, config))
 
 
 def row_key(instance: Model) -> dict[str, Any] | None:
@@ -86,9 +86,12 @@ def row_key(instance: Model) -> dict[str, Any] | None:
     pk = labels.pk_value(cls, safe.instance_dict(instance) or {})
     if pk is None:
         return None
-    text = safe.safe_text(pk)
     concrete = cls._meta.concrete_model or cls
-    return {"model": concrete._meta.label, "pk": clip(text if text is not None else safe.object_name(pk), 40)}
+    shown = masking.shown_pk(instance, pk)
+    if shown is None:
+        text = safe.safe_text(pk)
+        shown = clip(text if text is not None else safe.object_name(pk), 40)
+    return {"model": concrete._meta.label, "pk": shown}
 
 
 #: What an argument that is still lazy is shown as: looking at it would evaluate it.
@@ -127,7 +130,7 @@ def _describe(value: Any, config: Config, depth: int) -> Any:
     if QuerySet in bases:
         model = (safe.instance_dict(value) or {}).get("model")
         return f"QuerySet of {sender_label(model)}"
-    if HttpRequest in bases:
+    if masking.wrapped_request(value) is not None:
         return request_label(value)
     length = safe.bytes_length(value)
     if length is not None:
@@ -166,7 +169,9 @@ def describe_mapping(value: dict[Any, Any], config: Config, depth: int) -> dict[
             result["…"] = f"{total - MAX_ITEMS} more"
             break
         name = key_name(key)
-        result[name] = MASK if config.sensitive.search(name) else describe(item, config, depth + 1)
+        result[name] = (
+            MASK if masking.sensitive_name(key, name, config.sensitive) else describe(item, config, depth + 1)
+        )
     return result
 
 
@@ -182,30 +187,34 @@ def key_name(key: Any) -> str:
 
 
 def request_label(request: Any) -> str:
-    """Method and path only: the query string and body may carry the very secrets we mask. Read from the
-    request's ``__dict__``, where Django's handlers put them."""
-    own = safe.instance_dict(request) or {}
-    method, path = own.get("method"), own.get("path")
-    if type(method) is str and type(path) is str:
-        return clip(f"{method} {path}")
-    return "<request>"
+    """Method and path only, for a request or anything wrapping one (DRF's ``Request``), read without
+    running its code: the query string and body may carry the very secrets we mask, and a wrapper's
+    ``str()`` shows the query string."""
+    parts = masking.request_parts(request)
+    return clip(f"{parts[0]} {parts[1]}") if parts is not None else "<request>"
 
 
-def credential_report(credentials: Any, sender: Any, config: Config) -> list[dict[str, Any]]:
-    """One row per credential key: its status and a value safe to show."""
+def credential_report(
+    credentials: Any, sender: Any, config: Config, masked: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """One row per credential key: its status and a value safe to show. The raw values masked here are
+    added to ``masked``, so that no other field of the event echoes them."""
     if not safe.is_a(credentials, dict):
         shown = f"<{safe.short_class_name(type(credentials))}>"
         return [{"key": "(credentials)", "status": "not_a_dict", "value": shown}]
     through_django = sender == AUTH_SENDER
+    secrets: list[str] = [] if masked is None else masked
     rows = []
     for key, value in itertools.islice(dict.items(credentials), MAX_ITEMS):
         name = key_name(key)
         if type(value) is str and value == DJANGO_MASK and DJANGO_CREDENTIAL_RULE.search(name):
             status, shown = "masked_by_django", DJANGO_MASK
-        elif config.sensitive.search(name):
+        elif masking.sensitive_name(key, name, config.sensitive):
             status, shown = "sensitive_in_clear", MASK
+            masking.collect(value, secrets)
         else:
             status, shown = "not_sensitive", describe(value, config, 1)
+            masking.collect_sensitive(value, config.sensitive, secrets)
         rows.append({"key": name, "status": status, "value": shown, "via_authenticate": through_django})
     return rows
 
@@ -236,10 +245,13 @@ def _names(value: Any, config: Config) -> list[Any] | None:
 def _build(name: str, sender: str, named: dict[str, Any], config: Config) -> dict[str, Any]:
     arguments: dict[str, Any] = {}
     event: dict[str, Any] = {"signal": name, "sender": sender, "args": arguments}
+    # Raw values masked for this send; scrubbed from every other text of the event (masking.hold).
+    masked: list[str] = []
     for key, value in named.items():
+        masking.collect_credential_pk(value, masked, config.sensitive)
         shown = _names(value, config) if key in ("update_fields", "pk_set") else None
         if key == "credentials":
-            event["credentials"] = credential_report(value, sender, config)
+            event["credentials"] = credential_report(value, sender, config, masked)
         elif shown is not None:
             # Only the first MAX_ITEMS are kept.
             extra = [f"… {len(shown) - MAX_ITEMS} more"] if len(shown) > MAX_ITEMS else []
@@ -249,14 +261,15 @@ def _build(name: str, sender: str, named: dict[str, Any], config: Config) -> dic
             row = row_key(value)
             if row is not None:
                 event["row"] = row
-            if name == "pre_save":
-                _note_changes(event, value, named.get("update_fields"))
         elif config.sensitive.search(key) and key not in ("using", "origin"):
             arguments[key] = MASK
+            masking.collect(value, masked)
         else:
             arguments[key] = describe(value, config)
+            masking.collect_sensitive(value, config.sensitive, masked)
     if "row" in event:
         event["row"]["using"] = arguments.get("using")
+    masking.hold(event, masked)
     return event
 
 
@@ -268,6 +281,8 @@ def _build_light(name: str, sender: str, named: dict[str, Any], config: Config) 
     event: dict[str, Any] = {"signal": name, "sender": sender, "args": arguments, "light": True}
     if "raw" in named:
         arguments["raw"] = named["raw"] if type(named["raw"]) is bool else None
+    if "created" in named:  # the redundant-save findings pair each pre_save with its post_save
+        arguments["created"] = named["created"] is True
     if "using" in named:
         arguments["using"] = named["using"] if type(named["using"]) is str else None
     if "update_fields" in named:
@@ -280,20 +295,25 @@ def _build_light(name: str, sender: str, named: dict[str, Any], config: Config) 
                 raise TypeError("update_fields is no collection")
             arguments["update_fields"] = names
     if "credentials" in named:  # rare, and the credentials finding must see every one
-        event["credentials"] = credential_report(named["credentials"], sender, config)
+        masked: list[str] = []
+        event["credentials"] = credential_report(named["credentials"], sender, config, masked)
+        masking.hold(event, masked)
     if safe.is_a(instance, Model):
         row = row_key(instance)
         if row is not None:
             row["using"] = arguments.get("using")
             event["row"] = row
-        if name == "pre_save":
-            _note_changes(event, instance, named.get("update_fields"))
     return event
 
 
-def _note_changes(event: dict[str, Any], instance: Model, update_fields: Any) -> None:
-    """At ``pre_save``: the names of the fields this save changes, for the redundant-save findings."""
-    changed = snapshots.changed_fields(instance, update_fields)
+def _note_changes(event: dict[str, Any], instance: Model, update_fields: Any, rows: snapshots.Rows, using: Any) -> None:
+    """At ``pre_save``, once the event is built: the names of the fields this save may change, judged from the
+    row state of the recording the event belongs to (``rows``), for the redundant-save findings. Nothing when
+    the panel cannot know. Never raises: a hand-made send may pass anything."""
+    try:
+        changed = snapshots.changed_fields(instance, update_fields, rows, using)
+    except Exception:
+        return
     if changed is not None:
         event["changed"] = changed
         event["field_count"] = sum(1 for f in instance._meta.concrete_fields if not f.primary_key)

@@ -8,6 +8,7 @@ events they are about. ``stats.py`` runs them once per recording.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from typing import Any
 
@@ -56,6 +57,8 @@ def redundant_saves(events: Sequence[Event]) -> list[dict[str, Any]]:
         row = event.get("row")
         if changed is None or not row or event["args"].get("raw"):
             continue
+        if not _updated_in_place(event, by_row.get((row["model"], row["pk"], row.get("using")), [])):
+            continue
         if changed:
             if event["args"].get("update_fields") is not None or len(changed) >= event.get("field_count", 0):
                 continue
@@ -78,6 +81,18 @@ def redundant_saves(events: Sequence[Event]) -> list[dict[str, Any]]:
     for item in merged:
         item["message"] = _message(item) if item["rows"] == 1 else _merged_message(item)
     return merged
+
+
+def _updated_in_place(pre_save: Event, post_saves: list[Event]) -> bool:
+    """Whether the save that sent ``pre_save`` completed as an update of the row it was judged against: its
+    ``post_save`` (the next one of the same row under the same parent) was kept and says ``created=False``.
+    A save that inserted the row again (deleted meanwhile by a query that sends no signal) changed the row;
+    one that raised or whose ``post_save`` was not kept is not judged."""
+    seqs = [event["seq"] for event in post_saves]
+    for post_save in post_saves[bisect.bisect_right(seqs, pre_save["seq"]) :]:
+        if post_save.get("parent") == pre_save.get("parent"):
+            return post_save["args"].get("created") is False
+    return False
 
 
 def _message(item: dict[str, Any]) -> str:

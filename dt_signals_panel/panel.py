@@ -14,7 +14,7 @@ from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from dt_signals_panel import kinds
+from dt_signals_panel import kinds, stored
 from dt_signals_panel.presentation import view_model
 from dt_signals_panel.recorder import Recording, capture
 from dt_signals_panel.stats import build_stats
@@ -31,8 +31,8 @@ class SignalActivityPanel(Panel):
     _capture: capture | None = None
 
     def get_stats(self) -> dict[str, Any]:
-        stats: dict[str, Any] = super().get_stats()  # type: ignore[no-untyped-call]
-        return stats
+        # What record_stats stored, read back as it was built (see stored.py: keys djdt's decoder would take).
+        return stored.decode(super().get_stats())  # type: ignore[no-untyped-call]
 
     @property
     def recording(self) -> Recording | None:
@@ -78,7 +78,7 @@ class SignalActivityPanel(Panel):
     def generate_stats(self, request: Any, response: Any) -> None:
         if self._capture is None:
             return
-        self.record_stats(build_stats(self._capture.recording))  # type: ignore[no-untyped-call]
+        self.record_stats(stored.encode(build_stats(self._capture.recording)))  # type: ignore[no-untyped-call]
 
     @property
     def content(self) -> str:

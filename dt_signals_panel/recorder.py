@@ -19,7 +19,7 @@ from typing import Any
 from django.db.models import Model
 from django.dispatch import Signal
 
-from dt_signals_panel import events, safe
+from dt_signals_panel import events, masking, safe, snapshots
 from dt_signals_panel.conf import Config, get_config
 from dt_signals_panel.signals import INIT_SIGNALS, tracked_signals
 from dt_signals_panel.wrappers import install, open_recordings, parent_events, uninstall
@@ -46,8 +46,8 @@ class Recording:
         self._pre_inits: dict[Any, Iterator[int]] = {}
         self._post_inits: dict[Any, Iterator[int]] = {}
         self._init_examples: dict[tuple[str, Any], dict[str, Any]] = {}
-        # model -> the distinct rows its loaded instances were built from (see _Rows), taken at pre_init.
-        self._rows: dict[Any, _Rows] = {}
+        # model -> the distinct rows its loaded instances were built from (see _Distinct), taken at pre_init.
+        self._distinct: dict[Any, _Distinct] = {}
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
         # One full stack per operation: the pre_ and post_ send of one save come from the same user frame.
@@ -60,6 +60,11 @@ class Recording:
         self._hidden_modules: dict[str, int] = {}
         self.stacks: list[list[list[Any]]] = []
         self._final_inits: list[dict[str, Any]] | None = None
+        # Raw values masked in any event of this recording, for the request-wide scrub of build_stats; in
+        # memory only, never in an event.
+        self._masked: set[str] = set()
+        # What rows were loaded or saved with while this capture is open (the redundant-save findings).
+        self.rows = snapshots.Rows(config.max_events)
 
     # -- read API -------------------------------------------------------------------------------------
     def count(self, signal: str, sender: Any = None) -> int:
@@ -96,13 +101,19 @@ class Recording:
             value = int(repr(counter)[6:-1])
             row = rows.setdefault(label, {"sender": label, "pre_init": 0, "post_init": 0, "example": None})
             row[name] += value
-            built = self._rows.get(sender) if name == "pre_init" else None
+            built = self._distinct.get(sender) if name == "pre_init" else None
             if built is not None:
                 built.summarise(row)
             example = self._init_examples.get((name, sender))
             if example and (row["example"] is None or name == "pre_init"):
                 row["example"] = example
         return sorted(rows.values(), key=lambda r: (-(r["pre_init"] + r["post_init"]), r["sender"]))
+
+    @property
+    def masked_values(self) -> frozenset[str]:
+        """The raw values masked in any event of this recording, for the request-wide scrub of the stats.
+        Held in memory while the recording lives, never written into an event or the store."""
+        return frozenset(self._masked)
 
     def counts(self) -> dict[tuple[str, str], int]:
         return dict(self._counts)
@@ -130,7 +141,8 @@ class Recording:
         self._final_inits = self._summarise_inits(self._pre_inits, self._post_inits)
         # A thread that inherited our context keeps counting into dicts nobody reads.
         self._pre_inits, self._post_inits = {}, {}
-        self._rows = {}
+        self.rows.close()
+        self._distinct = {}
 
     def _init_counter(self, name: str, sender: Any, named: dict[str, Any]) -> Iterator[int]:
         """The counter of the first ``name`` send from ``sender``; its example is taken here, once."""
@@ -143,10 +155,10 @@ class Recording:
             counter = counters.get(sender)
             if counter is None:
                 self._init_examples.setdefault((name, sender), example)
-                if name == "pre_init" and sender not in self._rows:
-                    rows = _Rows.of(sender, self)
+                if name == "pre_init" and sender not in self._distinct:
+                    rows = _Distinct.of(sender, self)
                     if rows is not None:
-                        self._rows[sender] = rows
+                        self._distinct[sender] = rows
                 counter = counters[sender] = itertools.count(0)
         return counter
 
@@ -256,6 +268,7 @@ class Recording:
         # Receivers that ran, even when one raised: the ones before it and the one that raised have timings.
         ran = result if isinstance(result, list) else [(receiver, None) for receiver, _ in timings or ()]
         event["receivers"] = events.describe_receivers(ran, timings or [])
+        self._masked.update(masking.finish(event))
 
 
 #: Row keys (pks) kept per model to tell distinct rows from copies: past it, a model's rows are no longer
@@ -265,7 +278,7 @@ MAX_DISTINCT = 10_000
 _PLAIN_KEYS = frozenset({int, str, uuid.UUID})
 
 
-class _Rows:
+class _Distinct:
     """The distinct rows one model's instances were built from, told by the pk among the values a query
     hands ``pre_init`` (one per concrete field, in order: the pk's place is known per model). Instances
     built by keyword (``Model(name=...)``, ``create()``) are not rows yet and are not counted here."""
@@ -282,7 +295,7 @@ class _Rows:
         self.recording = recording
 
     @classmethod
-    def of(cls, sender: Any, recording: Recording) -> _Rows | None:
+    def of(cls, sender: Any, recording: Recording) -> _Distinct | None:
         try:
             if type not in safe.mro(type(sender)) or Model not in safe.mro(sender):
                 return None

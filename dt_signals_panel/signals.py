@@ -36,7 +36,7 @@ def tracked_signals(config: Config) -> dict[Signal, str]:
     for path in config.extra_signals:
         try:
             signal = import_string(path)
-        except ImportError:
+        except Exception:  # not only ImportError: a module may fail at import for any reason
             continue
         if isinstance(signal, Signal) and signal not in tracked:
             tracked[signal] = path.rsplit(".", 1)[-1]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from dt_signals_panel import kinds, signals
+from dt_signals_panel import kinds, masking, signals
 
 if TYPE_CHECKING:
     from dt_signals_panel.recorder import Recording
@@ -133,7 +133,7 @@ def build_stats(recording: Recording) -> dict[str, Any]:
         "shown": sum(len(group["events"]) for group in groups),
         "dropped": recording.dropped,
     }
-    return {
+    stats = {
         "version": STATS_VERSION,
         "summary": summary,
         "groups": groups,
@@ -143,3 +143,6 @@ def build_stats(recording: Recording) -> dict[str, Any]:
         "stacks": stacks,
         "duration_ms": round(recording.duration_ms or 0.0, 3),
     }
+    # A value masked in one event must not come back in another (a later receiver's error, a label).
+    scrubbed: dict[str, Any] = masking.scrub(stats, masking.scrubber(recording.masked_values))
+    return scrubbed

@@ -43,7 +43,7 @@ from django.db.models import Model
 from django.dispatch import Signal
 from django.dispatch.dispatcher import NO_RECEIVERS
 
-from dt_signals_panel import safe, snapshots
+from dt_signals_panel import events, snapshots
 from dt_signals_panel.signals import INIT_SIGNALS
 
 if TYPE_CHECKING:
@@ -185,6 +185,7 @@ def _make_init_wrapper(name: str, layer: _Layer) -> Callable[..., Any]:
     django_method = _DJANGO[method]
     on_class = layer.beneath is _ABSENT  # nothing was on the instance: the class's method, looked up per call
     cls = type(signal)
+    remember_values = snapshots.remember_values
 
     if name == "pre_init":
 
@@ -198,7 +199,7 @@ def _make_init_wrapper(name: str, layer: _Layer) -> Callable[..., Any]:
                         if counter is None:
                             counter = recording._init_counter(name, sender, named)
                         next(counter)
-                        if (rows := recording._rows.get(sender)) is not None:  # distinct rows, by pk
+                        if (rows := recording._distinct.get(sender)) is not None:  # distinct rows, by pk
                             rows.add(named.get("args"))
                     pending.values = None if named.get("kwargs") else named.get("args")
             if on_class and getattr(cls, method) is django_method:
@@ -223,9 +224,7 @@ def _make_init_wrapper(name: str, layer: _Layer) -> Callable[..., Any]:
                         next(counter)
                     values, pending.values = getattr(pending, "values", None), None
                     if type(values) is tuple:
-                        snapshots.remember_values(named.get("instance"), values)
-                    else:
-                        snapshots.remember_loaded(named.get("instance"))
+                        remember_values(recordings, named.get("instance"), values)
             if on_class and getattr(cls, method) is django_method:
                 if not signal.receivers:
                     return []
@@ -240,10 +239,29 @@ def _begin_all(
 ) -> tuple[list[tuple[Recording, dict[str, Any] | None]], Token[Any] | None]:
     """Begin the send's event in every open capture; the token of ``parent_events`` when one was kept."""
     begun = [(r, r._begin(name, sender, named, mode, sending)) for r in recordings if not r.closed]
-    if name == "post_save" and safe.is_a(named.get("instance"), Model):
-        snapshots.remember_saved(named["instance"], named.get("update_fields"))
+    # type(), not isinstance(): a lazy object's __class__ would evaluate it.
+    if name in _ROW_SIGNALS and issubclass(type(named.get("instance")), Model):
+        _note_rows(begun, name, named)
     parents = tuple((r, e["seq"]) for r, e in begun if e is not None)
     return begun, parent_events.set(parents) if parents else None
+
+
+_ROW_SIGNALS = frozenset({"pre_save", "post_save", "post_delete"})
+
+
+def _note_rows(begun: list[tuple[Recording, dict[str, Any] | None]], name: str, named: dict[str, Any]) -> None:
+    """Row state: what a save changes (on its event, per recording), and what the database holds after it."""
+    instance, using = named["instance"], named.get("using")
+    if name == "pre_save":
+        for recording, event in begun:
+            if event is not None:
+                events._note_changes(event, instance, named.get("update_fields"), recording.rows, using)
+        return
+    live = tuple(recording for recording, _ in begun)
+    if name == "post_save":
+        snapshots.remember_saved(live, instance, named.get("update_fields"), using)
+    else:
+        snapshots.note_deleted(live, instance, using)
 
 
 def _finish_all(

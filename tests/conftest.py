@@ -128,7 +128,7 @@ def postgres() -> Iterator[Postgres]:
 def _default_engine() -> str:
     from django.conf import settings
 
-    engine: str = settings.DATABASES["default"]["ENGINE"]
+    engine = str(settings.DATABASES["default"]["ENGINE"])
     return engine
 
 
@@ -139,7 +139,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
     from django.conf import settings
 
     default = settings.DATABASES["default"]
-    if default["ENGINE"].endswith("postgresql") and not default.get("HOST"):
+    if str(default["ENGINE"]).endswith("postgresql") and not default.get("HOST"):
         cluster = request.getfixturevalue("postgres")
         default["HOST"], default["PORT"] = cluster.host, str(cluster.port)
 
@@ -171,10 +171,6 @@ _backend_of: dict[str, str] = {}
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        # A browser test drives Chromium against a live server: slow too, so ``-m "not slow"`` skips it.
-        if item.get_closest_marker("browser"):
-            item.add_marker(pytest.mark.slow)
     on_postgres = _default_engine().endswith("postgresql")
     if on_postgres and not config.option.file_or_dir:
         from django.conf import settings
@@ -185,6 +181,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             config.hook.pytest_deselected(items=[item for item in items if item not in kept])
             items[:] = kept
     for item in items:
+        # A browser test drives Chromium against a live server: slow too, so ``-m "not slow"`` skips it.
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
         fixtures = set(getattr(item, "fixturenames", ()))
         if on_postgres or "postgres" in fixtures:
             item.add_marker(pytest.mark.postgres)

@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "debug_toolbar",
     "dt_signals_panel",
     "tests.testapp",
+    "tests.rowstateapp",
 ]
 MIDDLEWARE = [
     "debug_toolbar.middleware.DebugToolbarMiddleware",

@@ -26,6 +26,9 @@ POSTGRES_SUITE = [
     "tests/test_databases.py",
     "tests/test_signals.py",
     "tests/test_receivers.py",
+    "tests/test_row_state.py",
+    "tests/test_application_code.py",
+    "tests/test_dispatch.py",
 ]
 
 DATABASES = {

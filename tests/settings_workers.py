@@ -9,6 +9,7 @@ the SQLite ``other`` alias (``DT_SIGNALS_TEST_DB_DIR``).
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from tests.settings import *  # noqa: F403
 from tests.settings import DEBUG_TOOLBAR_CONFIG, MIDDLEWARE
@@ -36,7 +37,7 @@ if os.environ.get("DT_SIGNALS_REDIS_URL"):
             "LOCATION": os.environ["DT_SIGNALS_REDIS_URL"],
         }
     }
-DEBUG_TOOLBAR_CONFIG = {
+DEBUG_TOOLBAR_CONFIG: dict[str, Any] = {  # type: ignore[no-redef]
     **DEBUG_TOOLBAR_CONFIG,
     "TOOLBAR_STORE_CLASS": STORES[os.environ["DT_SIGNALS_STORE"]],
     # Panels are fetched later, from whichever worker: never rendered into the page.

@@ -10,6 +10,7 @@ import contextvars
 import datetime
 import functools
 import json
+import re
 import threading
 from decimal import Decimal
 from typing import Any
@@ -406,35 +407,35 @@ def test_a_label_computes_the_text_of_a_str_made_of_field_values():
     }
 
 
-def _str_field(self: Any) -> str:
+def _str_field(self: Any) -> Any:
     return self.name
 
 
-def _str_fstring(self: Any) -> str:
+def _str_fstring(self: Any) -> Any:
     return f"{self.name} ({self.size:03d}) {self.price!r}"
 
 
-def _str_percent(self: Any) -> str:
+def _str_percent(self: Any) -> Any:
     return "%s x %d" % (self.name, self.size)  # noqa: UP031 (the shape under test)
 
 
-def _str_plus(self: Any) -> str:
+def _str_plus(self: Any) -> Any:
     return self.name + "/" + str(self.size)
 
 
-def _str_format(self: Any) -> str:
+def _str_format(self: Any) -> Any:
     return "{} on {}".format(self.name, self.when)  # noqa: UP032 (the shape under test)
 
 
-def _str_attname(self: Any) -> str:
+def _str_attname(self: Any) -> Any:
     return f"{self.name} by #{self.owner_id}"
 
 
-def _str_pk(self: Any) -> str:
+def _str_pk(self: Any) -> Any:
     return f"#{self.pk}"
 
 
-def _str_docstring(self: Any) -> str:
+def _str_docstring(self: Any) -> Any:
     """A docstring does not count."""
     return self.name
 
@@ -496,7 +497,8 @@ def test_labels_of_django_users_and_sessions_read_the_username_and_mask_the_sess
     session = Session(session_key="abc123secret", session_data="x", expire_date=datetime.datetime(2030, 1, 1))
     label = events.instance_label(session, config)
     assert "abc123secret" not in label
-    assert label == "sessions.Session #•••••••• “••••••••”"
+    # A credential model is named by its masked pk and a short keyed digest, never by its __str__.
+    assert re.fullmatch(r"sessions\.Session #•••••••• [0-9a-f]{6}", label), label
 
 
 def test_labelling_leaves_no_trace_on_the_instance():
@@ -517,11 +519,11 @@ def test_the_init_example_is_built_without_the_recordings_lock_held():
             held.append(captured._lock.locked())
             return original(name, named, config)
 
-        events.init_example = spy  # type: ignore[assignment]
+        events.init_example = spy
         try:
             Note(owner_id=1, text="x")
         finally:
-            events.init_example = original  # type: ignore[assignment]
+            events.init_example = original
     assert held
     assert not any(held)
     assert captured.count("pre_init", Note) == 1

@@ -88,7 +88,7 @@ def test_the_values_of_a_constructor_that_raised_are_not_kept_once_the_capture_e
         held = Held()
         alive = weakref.ref(held)
         with panel(recording), pytest.raises(IndexError):
-            Author(1, "name", held)
+            Author(1, "name", held)  # type: ignore[call-arg]
         del held
         assert alive() is None, f"recording={recording}"
 
@@ -216,7 +216,8 @@ def test_a_replacement_started_inside_a_capture_is_what_the_send_calls(where):
             with mock.patch.object(target, "send", return_value=["replaced"]) as replaced:
                 returned = post_save.send(sender=Author, instance=None)
         results.append((returned, replaced.call_args))
-    assert results[0] == results[1] == (["replaced"], mock.call(sender=Author, instance=None))
+    expected: Any = (["replaced"], mock.call(sender=Author, instance=None))
+    assert results[0] == results[1] == expected
     assert leftovers() == []
 
 
@@ -279,7 +280,7 @@ async def test_asend_robust_fails_as_django_does_when_a_raising_receiver_has_no_
                     result = await post_save.asend_robust(sender=Bare, instance=Bare(), **SAVE_ARGUMENTS)
                     outcomes.append([response for _, response in result])
                 except Exception as error:
-                    outcomes.append((type(error), str(error)))
+                    outcomes.append((type(error), str(error)))  # type: ignore[arg-type]
     finally:
         post_save.disconnect(receiver, sender=Bare)
     assert outcomes[0] == outcomes[1]

@@ -102,7 +102,7 @@ class Served:
 
             client = redis.Redis(unix_socket_path=self.redis.socket_path)
             try:
-                values = {}
+                values: dict[str, Any] = {}
                 for key in client.scan_iter(count=1000):
                     kind = client.type(key)
                     values[key.decode()] = client.get(key) if kind == b"string" else client.dump(key)

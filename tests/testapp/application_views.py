@@ -67,12 +67,12 @@ RECEIVERS = [
 
 def connect() -> None:
     for signal, receiver, sender in RECEIVERS:
-        signal.connect(receiver, sender=sender, weak=False)
+        signal.connect(receiver, sender=sender, weak=False)  # type: ignore[arg-type]
 
 
 def disconnect() -> None:
     for signal, receiver, sender in RECEIVERS:
-        signal.disconnect(receiver, sender=sender)
+        signal.disconnect(receiver, sender=sender)  # type: ignore[arg-type]
 
 
 def history_work() -> dict[str, Any]:
@@ -92,7 +92,7 @@ def history(request: HttpRequest) -> HttpResponse:
 
 def own_note(request: HttpRequest) -> HttpResponse:
     """The first thing this view does is create a row owned by the (lazy) ``request.user``."""
-    note = Note.objects.create(owner=request.user, text="mine")
+    note = Note.objects.create(owner=request.user, text="mine")  # type: ignore[misc]
     return page(json.dumps({"note": note.text, "owner": note.owner_id is not None}))
 
 

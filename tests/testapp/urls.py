@@ -26,6 +26,8 @@ urlpatterns = [
     path("findings/credentials/", finding_views.credentials),
     path("trust/", include("tests.testapp.trust_urls")),
     path("deploy/", include("tests.testapp.deploy")),
+    path("secrets/", include("tests.testapp.secret_views")),
+    path("rowstate/", include("tests.rowstateapp.urls")),
     path("findings/every-author/", finding_views.save_every_author),
     path("framework/login/", framework_views.log_in_with_database_sessions),
     path("framework/vendor/", framework_views.vendor_edit),

@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from tests.rowstateapp import views
+
+urlpatterns = [path("pickle/", views.pickle_loaded)]
