@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import Token
 from types import FrameType
 from typing import Any
@@ -46,8 +46,11 @@ class Recording:
         self._pre_inits: dict[Any, Iterator[int]] = {}
         self._post_inits: dict[Any, Iterator[int]] = {}
         self._init_examples: dict[tuple[str, Any], dict[str, Any]] = {}
-        # model -> the distinct rows its loaded instances were built from (see _Distinct), taken at pre_init.
-        self._distinct: dict[Any, _Distinct] = {}
+        # model -> what notes the distinct rows its loaded instances were built from (_Distinct.adder), called
+        # at pre_init; None once MAX_DISTINCT rows were seen (then the hot path is one dict read). The
+        # _Distinct of every model, for the summary.
+        self._distinct: dict[Any, Callable[[Any], None] | None] = {}
+        self._distinct_all: dict[Any, _Distinct] = {}
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
         # One full stack per operation: the pre_ and post_ send of one save come from the same user frame.
@@ -101,7 +104,7 @@ class Recording:
             value = int(repr(counter)[6:-1])
             row = rows.setdefault(label, {"sender": label, "pre_init": 0, "post_init": 0, "example": None})
             row[name] += value
-            built = self._distinct.get(sender) if name == "pre_init" else None
+            built = self._distinct_all.get(sender) if name == "pre_init" else None
             if built is not None:
                 built.summarise(row)
             example = self._init_examples.get((name, sender))
@@ -142,7 +145,7 @@ class Recording:
         # A thread that inherited our context keeps counting into dicts nobody reads.
         self._pre_inits, self._post_inits = {}, {}
         self.rows.close()
-        self._distinct = {}
+        self._distinct, self._distinct_all = {}, {}
 
     def _init_counter(self, name: str, sender: Any, named: dict[str, Any]) -> Iterator[int]:
         """The counter of the first ``name`` send from ``sender``; its example is taken here, once."""
@@ -155,10 +158,11 @@ class Recording:
             counter = counters.get(sender)
             if counter is None:
                 self._init_examples.setdefault((name, sender), example)
-                if name == "pre_init" and sender not in self._distinct:
+                if name == "pre_init" and sender not in self._distinct_all:
                     rows = _Distinct.of(sender, self)
                     if rows is not None:
-                        self._distinct[sender] = rows
+                        self._distinct_all[sender] = rows
+                        self._distinct[sender] = rows.adder()
                 counter = counters[sender] = itertools.count(0)
         return counter
 
@@ -271,9 +275,10 @@ class Recording:
         self._masked.update(masking.finish(event))
 
 
-#: Row keys (pks) kept per model to tell distinct rows from copies: past it, a model's rows are no longer
-#: told apart (and a model past this many is flagged as built many times anyway).
-MAX_DISTINCT = 10_000
+#: Row keys (pks) kept per model to tell distinct rows from copies: once a model has this many, its further
+#: instances are only counted (the panel says "at least"), and cost one dict read each. A page that loads
+#: more rows of one model than this is flagged for that already (``findings.MANY_INSTANCES``).
+MAX_DISTINCT = 5_000
 #: Primary key types hashed without running any of the application's code.
 _PLAIN_KEYS = frozenset({int, str, uuid.UUID})
 
@@ -283,9 +288,10 @@ class _Distinct:
     hands ``pre_init`` (one per concrete field, in order: the pk's place is known per model). Instances
     built by keyword (``Model(name=...)``, ``create()``) are not rows yet and are not counted here."""
 
-    __slots__ = ("copies", "found", "pks", "pos", "recording")
+    __slots__ = ("copies", "found", "pks", "pos", "recording", "sender")
 
-    def __init__(self, pos: int, recording: Recording) -> None:
+    def __init__(self, sender: Any, pos: int, recording: Recording) -> None:
+        self.sender = sender
         self.pos = pos
         self.pks: set[Any] = set()
         #: Instances built for a row already built in this recording (an itertools.count: atomic).
@@ -300,27 +306,38 @@ class _Distinct:
             if type not in safe.mro(type(sender)) or Model not in safe.mro(sender):
                 return None
             meta = sender._meta
-            return cls(list(meta.concrete_fields).index(meta.pk), recording)
+            return cls(sender, list(meta.concrete_fields).index(meta.pk), recording)
         except Exception:  # no pk among the concrete fields (an odd model): its rows are not told apart
             return None
 
-    def add(self, args: Any) -> None:
-        """At ``pre_init``: one more instance of the row whose values are ``args`` (the hot path: a few
-        C-level operations per row)."""
-        if type(args) is not tuple or len(args) <= self.pos:
-            return
-        pk = args[self.pos]
-        if type(pk) not in _PLAIN_KEYS:
-            return
-        pks = self.pks
-        if pk in pks:
-            next(self.copies)
-            if self.found is None:
-                found: dict[str, Any] = {}
-                self.recording._site_of_query(sys._getframe(1), found)
-                self.found = found
-        elif len(pks) < MAX_DISTINCT:
-            pks.add(pk)
+    def adder(self) -> Callable[[Any], None]:
+        """What the ``pre_init`` wrapper calls per instance built: a closure over what it needs, read from its
+        cells rather than this object's slots (the hot path: a few C-level operations per row)."""
+        pos, pks, copies, add = self.pos, self.pks, self.copies, self.pks.add
+        plain = _PLAIN_KEYS
+
+        def seen(args: Any) -> None:
+            if type(args) is not tuple or len(args) <= pos:  # built by keyword: no row yet
+                return
+            pk = args[pos]
+            if type(pk) not in plain:
+                return
+            if pk in pks:
+                next(copies)
+                if self.found is None:
+                    self.copied(sys._getframe(1))
+                return
+            add(pk)
+            if len(pks) >= MAX_DISTINCT:
+                self.recording._distinct[self.sender] = None
+
+        return seen
+
+    def copied(self, sending: FrameType) -> None:
+        """The first copy of a row: where the query that built it was made."""
+        found: dict[str, Any] = {}
+        self.recording._site_of_query(sending, found)
+        self.found = found
 
     def summarise(self, row: dict[str, Any]) -> None:
         """Distinct rows and copies into the model's ``inits`` row."""

@@ -199,8 +199,8 @@ def _make_init_wrapper(name: str, layer: _Layer) -> Callable[..., Any]:
                         if counter is None:
                             counter = recording._init_counter(name, sender, named)
                         next(counter)
-                        if (rows := recording._distinct.get(sender)) is not None:  # distinct rows, by pk
-                            rows.add(named.get("args"))
+                        if (seen := recording._distinct.get(sender)) is not None:  # distinct rows, by pk
+                            seen(named.get("args"))
                     pending.values = None if named.get("kwargs") else named.get("args")
             if on_class and getattr(cls, method) is django_method:
                 # Django's send returns [] at once when the signal has no receiver at all; calling it just

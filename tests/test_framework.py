@@ -188,3 +188,16 @@ def test_distinct_rows_read_the_same_sql_and_results_with_the_panel_on_and_off(d
     assert recorded == plain
     rows = {row["sender"]: row for row in recording.inits}
     assert (rows["testapp.Author"]["rows"], rows["testapp.Author"]["copies"]) == (3, 9)
+
+
+def test_past_max_distinct_rows_a_model_is_only_counted_and_says_at_least(monkeypatch):
+    from dt_signals_panel import recorder
+
+    monkeypatch.setattr(recorder, "MAX_DISTINCT", 5)
+    make_books(authors=12, books=1)
+    with capture() as recording:
+        list(Author.objects.order_by("pk"))
+        list(Author.objects.order_by("pk"))
+    (row,) = [r for r in recording.inits if r["sender"] == "testapp.Author"]
+    assert (row["post_init"], row["rows"], row["rows_capped"]) == (24, 5, True)
+    assert row["copies"] == 0  # the rows past the cap are not told apart: no copy is claimed
