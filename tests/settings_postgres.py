@@ -29,6 +29,7 @@ POSTGRES_SUITE = [
     "tests/test_row_state.py",
     "tests/test_application_code.py",
     "tests/test_dispatch.py",
+    "tests/test_framework.py",
 ]
 
 DATABASES = {
