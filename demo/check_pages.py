@@ -257,7 +257,7 @@ def own_redundant_save_still_a_problem(stats: Stats, content: str) -> list[str]:
     sites = [site[0].replace(os.sep, "/") for f in own for site in f["sites"] if site]
     return (
         expect([f["kind"] for f in own] == ["saved_again"], f"the shop's own findings {[f['kind'] for f in own]}")
-        + expect(any(s.endswith("shop/receivers.py") for s in sites), f"own finding's sites {sites}")
+        + expect(any(s.endswith("shop/admin.py") for s in sites), f"own finding's sites {sites}")
         + expect(stats["summary"]["redundant_saves"] == 1, f"tile {stats['summary']['redundant_saves']}")
     )
 
@@ -532,7 +532,7 @@ VISITS = [
         prepare=_admin_product_unchanged,
     ),
     Visit(
-        "admin change-form POST (the shop's receiver saves again)",
+        "admin change-form POST (the shop's save_related saves again)",
         "/admin/shop/product/<DEMO-ADMIN>/change/",
         "post",
         signals={"pre_save": 3, "post_save": 3},

@@ -26,17 +26,6 @@ def index_product(sender: type[Product], instance: Product, created: bool, **kwa
         time.sleep(0.05)
 
 
-@receiver(post_save, sender=Product, dispatch_uid="shop.normalise_sku")
-def normalise_sku(sender: type[Product], instance: Product, raw: bool = False, **kwargs: Any) -> None:
-    """SKUs are upper case: one typed in lower case (in the admin, say) is fixed by saving the row again, the
-    shop's own redundant save, which the panel reports as a problem of the shop's code even on the admin's
-    page, where the admin's own save is listed apart as framework code."""
-    if raw or instance.sku == instance.sku.upper():
-        return
-    instance.sku = instance.sku.upper()
-    instance.save(update_fields=["sku"])
-
-
 @receiver(post_save, sender=Order, dispatch_uid="shop.audit_order")
 def audit_order(sender: type[Order], instance: Order, created: bool, raw: bool = False, **kwargs: Any) -> None:
     """Saving an Order saves an AuditLog row: a post_save inside a post_save."""

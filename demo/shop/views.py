@@ -339,6 +339,8 @@ def admin_edit(request: HttpRequest) -> HttpResponse:
             "where one field changed: sent from django/contrib/admin/options.py, marked as framework code, and "
             "listed under “Findings about framework code” with what you control (save_model, fields, "
             "readonly_fields), not counted as a redundant save of yours.",
+            "Type the SKU in lower case: ProductAdmin.save_related (the shop's code) saves the row again to fix "
+            "it, and that redundant save is the shop's, a problem with its own call site in shop/admin.py.",
             "Press “Save” without changing anything: the admin saves anyway, a known-normal pattern listed "
             "for information. The login itself (database sessions) shows the session row saved twice by "
             "Django: normal too. The POSTs redirect: open them from the toolbar's History panel.",

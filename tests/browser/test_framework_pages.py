@@ -114,3 +114,22 @@ def test_the_shops_own_select_related_list_is_flagged_with_its_call_site(page, s
     expect(finding).not_to_have_attribute("data-framework", "true")
     category = toolbar.section("init").locator('tr[data-sender="shop.Category"]')
     expect(category.locator('td[data-stat="rows"]')).to_have_text("5")
+
+
+def test_the_shops_own_save_on_the_admin_page_is_still_a_problem_with_its_call_site(page, shadow_demo):
+    admin_login(page, shadow_demo)
+    page.goto(shadow_demo.url("/django/admin-edit/"))
+    page.click("a.demo-link")
+    page.fill("#id_sku", page.locator("#id_sku").input_value().lower())
+    with page.expect_navigation():
+        page.click("input[name=_save]")
+    page.wait_for_selector("#djDebugPanelList", state="visible")
+    toolbar = Toolbar(page, shadow_demo)
+    switch_to_post(page, "/change/")
+    panel = toolbar.open_panel()
+    every_row_has_a_call_site(toolbar)
+    assert toolbar.stat("redundant_saves") == "1"
+    own = panel.locator('ul.djdt-sig-findings:not(.djdt-sig-framework-findings) li[data-kind="saved_again"]')
+    expect(own).to_contain_text("shop/admin.py")
+    expect(own).to_contain_text("in save_related")
+    expect(own).to_have_attribute("data-severity", "problem")
