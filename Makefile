@@ -36,11 +36,13 @@ install: $(STAMP)
 
 # The suite on SQLite (the multi-worker tests on PostgreSQL and Redis), then the database-facing tests again with
 # PostgreSQL as the default database (tests/settings_postgres.py). Each run ends with its count per backend.
-# Coverage of the package over both runs, with the floor set in pyproject.toml ([tool.coverage.report] fail_under).
+# Coverage of the package over both runs and the subprocesses they start (combined), with the floor set in
+# pyproject.toml ([tool.coverage.report] fail_under).
 test: $(STAMP) services
 	$(PY) -m coverage erase
 	$(PY) -m coverage run -m pytest -m "not browser"
-	$(PY) -m coverage run --append -m pytest -m "not browser" --ds=tests.settings_postgres
+	$(PY) -m coverage run -m pytest -m "not browser" --ds=tests.settings_postgres
+	$(PY) -m coverage combine --quiet
 	$(PY) -m coverage report
 
 test-fast: $(STAMP)

@@ -34,6 +34,11 @@ DEFAULTS: dict[str, Any] = {
     "SENSITIVE_KEYS": "",
     # The first frame of the user's code for every event except pre_init/post_init.
     "CALL_SITES": True,
+    # Strict mode under Django's test runner (dt_signals_panel.runner): judge every test, and its setUp too.
+    "STRICT": False,
+    "STRICT_SETUP": False,
+    # Findings strict mode allows in every test: the entries the assertions' ``allow`` takes.
+    "STRICT_ALLOW": [],
 }
 
 #: djdt's defaults for the keys we honour, used when ``DEBUG_TOOLBAR_CONFIG`` leaves them out.
@@ -178,6 +183,27 @@ def _our_problem(key: str, value: Any) -> Problem | None:
             )
     elif key == "CALL_SITES" and not isinstance(value, bool):
         return Problem("dt_signals_panel.E007", f"{where} must be True or False, not a {type(value).__qualname__}.")
+    elif key in ("STRICT", "STRICT_SETUP") and not isinstance(value, bool):
+        return Problem("dt_signals_panel.E008", f"{where} must be True or False, not a {type(value).__qualname__}.")
+    elif key == "STRICT_ALLOW":
+        return _allow_problem(where, value)
+    return None
+
+
+def _allow_problem(where: str, value: Any) -> Problem | None:
+    """``STRICT_ALLOW`` holds what the assertions' ``allow`` takes: strings or model classes, pairs of them
+    (a list in settings is a pair too), callables taking the finding."""
+    if not isinstance(value, (list, tuple)):
+        return Problem("dt_signals_panel.E009", f"{where} must be a list, not a {type(value).__qualname__}.")
+    for entry in value:
+        pair = isinstance(entry, (list, tuple)) and len(entry) == 2 and all(isinstance(x, (str, type)) for x in entry)
+        if not (isinstance(entry, (str, type)) or pair or callable(entry)):
+            return Problem(
+                "dt_signals_panel.E009",
+                f"{where} has the entry {entry!r:.60}, which allows nothing.",
+                hint="An entry is a string (a model label, a credential key, a receiver's dotted name), "
+                "a pair of them such as ('shop.Book', 'saved_again'), or a callable taking the finding.",
+            )
     return None
 
 

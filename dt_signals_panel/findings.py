@@ -211,6 +211,8 @@ def receiver_errors(events: Sequence[Event]) -> list[dict[str, Any]]:
     ``send()`` the exception reached the caller, and the request shows it.)"""
     found = []
     for event in events:
+        # Only the robust sends keep a receiver's exception in their results (``send_robust`` or ``asend_robust``).
+        mode = event.get("mode", "send_robust")
         for receiver in event.get("receivers") or ():
             error = receiver.get("error")
             if not error:
@@ -223,16 +225,20 @@ def receiver_errors(events: Sequence[Event]) -> list[dict[str, Any]]:
                     "sender": event["sender"],
                     "receiver": receiver["name"],
                     "error": error,
+                    # The class alone, for an allow entry that expects one failure of a receiver and no other.
+                    "error_type": error.split(":", 1)[0],
+                    "mode": mode,
                     "site": event.get("site"),
                     "message": _(
                         "receiver error: %(receiver)s raised %(error)s on %(signal)s from %(sender)s, and "
-                        "send_robust() returned it instead of raising (%(site)s)"
+                        "%(mode)s() returned it instead of raising (%(site)s)"
                     )
                     % {
                         "receiver": receiver["name"],
                         "error": error,
                         "signal": event["signal"],
                         "sender": event["sender"],
+                        "mode": mode,
                         "site": _site_text(event.get("site")),
                     },
                 }

@@ -50,11 +50,18 @@ Finder = Callable[[Source], Sequence[Finding]]
 class AllowShape:
     """How an ``allow=`` entry of ``dt_signals_panel.testing`` names a finding of this kind: a lone string
     (or a model class, when ``classes``) is compared with the finding's ``one`` field, an ``(a, b)`` pair
-    with its two ``pair`` fields; ``"*"`` matches anything and a callable receives the finding."""
+    with its two ``pair`` fields (or, failing that, with those of one of ``other_pairs``); ``"*"`` matches
+    anything and a callable receives the finding. ``pair`` is the entry a failure suggests."""
 
     one: str
     pair: tuple[str, str]
     classes: bool = True
+    #: Further ways a pair may name a finding, for kinds whose fields can be narrowed two ways.
+    other_pairs: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        return (self.pair, *self.other_pairs)
 
 
 @dataclass(frozen=True)
@@ -243,7 +250,10 @@ for _kind in (
         words="receiver error",
         label=ngettext_lazy("%(n)d receiver error", "%(n)d receiver errors", "n"),
         finder=_receiver_errors,
-        allow=AllowShape(one="receiver", pair=("signal", "receiver"), classes=False),
+        # (signal, receiver), or (receiver, error type) to allow one known failure of a receiver only.
+        allow=AllowShape(
+            one="receiver", pair=("signal", "receiver"), classes=False, other_pairs=(("receiver", "error_type"),)
+        ),
     ),
     Kind(
         id="many_instances",

@@ -25,6 +25,7 @@ from django.utils.translation import ngettext
 from dt_signals_panel import events, kinds
 from dt_signals_panel.formatting import site_text_or_unknown
 from dt_signals_panel.recorder import Recording, capture
+from dt_signals_panel.signal_snapshot import SnapshotExpectation
 from dt_signals_panel.signals import INIT_SIGNALS
 from dt_signals_panel.text import event_arguments, format_recording
 
@@ -32,6 +33,8 @@ __all__ = [
     "Allow",
     "Expectation",
     "SignalAssertionsMixin",
+    "allow_hint",
+    "allowed",
     "assert_no_credentials_in_clear",
     "assert_no_problems",
     "assert_no_redundant_saves",
@@ -40,14 +43,18 @@ __all__ = [
     "expect_no_problems",
     "expect_no_redundant_saves",
     "expect_signal_count",
+    "expect_signal_snapshot",
     "format_recording",
+    "problems",
+    "signals_allow",
 ]
 
 #: One allowlist entry. For redundant saves: a model (class or ``"app.Model"`` label), or a
 #: ``(model, kind)`` pair; for credentials: a credential key (``"pin"``), or a ``(sender, key)`` pair; for
-#: receiver errors: a receiver's dotted name, or a ``(signal, receiver)`` pair (the receiver as a function
-#: or its dotted name) (each kind's
-#: ``kinds.AllowShape``). ``"*"`` in a pair matches anything. A callable receives the finding (a dict) and returns True to allow it.
+#: receiver errors: a receiver's dotted name, a ``(signal, receiver)`` or a ``(receiver, "ErrorType")`` pair
+#: (the receiver as a function or its dotted name). Each kind's ``kinds.AllowShape`` says how its entries
+#: read. ``"*"`` in a pair matches anything. A callable receives the finding (a dict) and returns True to
+#: allow it.
 Allow = str | type | tuple[Any, Any] | Callable[[dict[str, Any]], bool]
 
 #: unittest leaves frames of modules that set this out of a failure's traceback, as it does for its own
@@ -154,22 +161,32 @@ def _name(field: str, value: Any) -> Any:
     return value
 
 
-def _allowed(finding: dict[str, Any], allow: Iterable[Allow]) -> bool:
-    """Whether an entry covers ``finding``, read the way its kind's ``AllowShape`` says."""
+def allowed(finding: dict[str, Any], allow: Iterable[Allow]) -> bool:
+    """Whether an entry of ``allow`` covers ``finding``, read the way its kind's ``AllowShape`` says (the
+    matcher of every assertion here and of strict mode)."""
     kind = kinds.get(finding["kind"])
     if kind is None:
         return False
     shape = kind.allow
     for entry in allow:
         if isinstance(entry, tuple):
-            if all(_matches(_name(f, v), finding.get(f)) for f, v in zip(shape.pair, entry, strict=True)):
-                return True
+            for pair in shape.pairs:
+                if all(_matches(_name(f, v), finding.get(f)) for f, v in zip(pair, entry, strict=True)):
+                    return True
         elif isinstance(entry, str) or (isinstance(entry, type) and shape.classes):
             if _matches(_name(shape.one, entry), finding.get(shape.one)):
                 return True
         elif not isinstance(entry, type) and entry(finding):
             return True
     return False
+
+
+def allow_hint(finding: dict[str, Any]) -> tuple[Any, ...]:
+    """The ``(a, b)`` entry that would allow ``finding`` and little else, as its kind's ``AllowShape.pair``
+    names it: what a failure suggests."""
+    kind = kinds.get(finding["kind"])
+    fields = kind.allow.pair if kind is not None else ()
+    return tuple(finding.get(field) for field in fields)
 
 
 def _found(
@@ -180,7 +197,23 @@ def _found(
     return [
         f
         for f in recording.stats()["findings"].get(family, ())
-        if not _allowed(f, allow) and (include_framework or not kinds.is_framework(f))
+        if not allowed(f, allow) and (include_framework or not kinds.is_framework(f))
+    ]
+
+
+def problems(
+    recording: Recording, allow: Iterable[Allow] = (), *, include_framework: bool = False
+) -> list[dict[str, Any]]:
+    """Every finding in ``recording`` of a kind registered with severity ``problem`` that ``allow`` does not
+    cover, in the order the kinds were registered: what ``assert_no_problems`` and strict mode fail on. A
+    finding framework code made on its own (``kinds.counts_as_problem``) only with ``include_framework``."""
+    entries = list(allow)
+    found = recording.stats()["findings"]
+    return [
+        finding
+        for family in kinds.families()
+        for finding in found.get(family, ())
+        if kinds.counts_as_problem(finding, include_framework=include_framework) and not allowed(finding, entries)
     ]
 
 
@@ -232,22 +265,13 @@ def assert_no_problems(
     cover; each entry is read the way the finding's kind names things (``kinds.AllowShape``). Findings that
     framework code made on its own count only with ``include_framework=True``."""
     __tracebackhide__ = True
-    entries = _entries(allow)
-    found = [
-        finding
-        for family, members in kinds.families().items()
-        if any(kind.severity == "problem" for kind in members)
-        for finding in _found(recording, family, entries)
-        if kinds.counts_as_problem(finding, include_framework=include_framework)
-    ]
+    found = problems(recording, _entries(allow), include_framework=include_framework)
     if not found:
         return
     lines = [ngettext("%(n)d problem:", "%(n)d problems:", len(found)) % {"n": len(found)}]
     for finding in found:
-        shape = kinds.get(finding["kind"]).allow  # type: ignore[union-attr]
-        pair = tuple(finding.get(field) for field in shape.pair)
         lines.append(f"  - {finding['message']}")
-        lines.append("    " + _("known and wanted? allow=[%(pair)r]") % {"pair": pair})
+        lines.append("    " + _("known and wanted? allow=[%(pair)r]") % {"pair": allow_hint(finding)})
     raise AssertionError("\n".join(lines))
 
 
@@ -295,6 +319,20 @@ def expect_no_credentials_in_clear(*, allow: Allow | Iterable[Allow] = ()) -> Ex
     return Expectation(partial(assert_no_credentials_in_clear, allow=_entries(allow)))
 
 
+def expect_signal_snapshot(name: str | None = None) -> SnapshotExpectation:
+    """Record the block (``with`` / ``async with``) and compare what it sent with the test's record in the
+    snapshot file beside the test module (``test_orders.signals.json``); a missing record is written once the
+    test passes, a different one fails with a diff. ``name`` keys a second block of the same test."""
+    return SnapshotExpectation(name)
+
+
+def signals_allow(*entries: Allow) -> Callable[[Any], Any]:
+    """Strict mode's allow list for one ``TestCase`` method or class; see ``dt_signals_panel.strict``."""
+    from dt_signals_panel.strict import signals_allow
+
+    return signals_allow(*entries)
+
+
 def expect_no_problems(*, allow: Allow | Iterable[Allow] = (), include_framework: bool = False) -> Expectation:
     """Record the block and fail at its end if it shows a problem of any kind that ``allow`` does not cover."""
     return Expectation(partial(assert_no_problems, allow=_entries(allow), include_framework=include_framework))
@@ -314,6 +352,9 @@ class SignalAssertionsMixin:
 
     def assertNoCredentialsInClear(self, allow: Allow | Iterable[Allow] = ()) -> Expectation:
         return expect_no_credentials_in_clear(allow=allow)
+
+    def assertSignalSnapshot(self, name: str | None = None) -> SnapshotExpectation:
+        return expect_signal_snapshot(name)
 
     def assertNoProblems(self, allow: Allow | Iterable[Allow] = (), include_framework: bool = False) -> Expectation:
         return expect_no_problems(allow=allow, include_framework=include_framework)

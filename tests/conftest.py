@@ -30,8 +30,8 @@ def wrapped_signals() -> list[str]:
 
 
 pytest_plugins = ["pytester"]
-# A user's project, run by tests/test_user_project.py in a subprocess of its own.
-collect_ignore = ["user_project"]
+# Users' projects, run in subprocesses of their own by test_user_project.py, test_strict.py and test_signal_snapshot.py.
+collect_ignore = ["user_project", "strict_project", "snapshot_project"]
 
 
 @dataclass
