@@ -11,7 +11,7 @@ a severity that no problem tile, sidebar subtitle or ``assert_no_problems`` coun
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,14 +128,22 @@ def _pattern(finding: Finding, sends: Sequence[Event], framework_only: bool) -> 
     return None
 
 
-def classify(found: dict[str, list[Finding]], events: Iterable[Event], severity_of: Any) -> None:
+def classify(
+    found: dict[str, list[Finding]],
+    events: Iterable[Event],
+    severity_of: Callable[[Finding], str],
+    sender_acts: Callable[[Finding], bool],
+) -> None:
     """Mark, in place, every finding the framework is answerable for: ``framework`` (True), ``pattern`` (the
     known pattern's id, or ``None``), ``normal``, ``severity`` (lowered: ``notice``, or ``info`` for a
-    known-normal pattern) and ``advice``, which is also appended to the message. ``severity_of(finding)``
-    is the kind's severity (``kinds.py`` passes it in; this module knows no kind)."""
+    known-normal pattern) and ``advice``, which is also appended to the message. ``kinds.py`` passes in
+    ``severity_of(finding)`` (the kind's severity) and ``sender_acts(finding)`` (whether the finding is about
+    what the sending code did: only then can the framework be answerable); this module knows no kind."""
     by_seq = {event["seq"]: event for event in events if "seq" in event}
     for items in found.values():
         for finding in items:
+            if not sender_acts(finding):
+                continue
             sends = _sends(finding, by_seq)
             if not sends:
                 continue

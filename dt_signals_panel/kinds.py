@@ -83,6 +83,10 @@ class Kind:
     tile: Tile = "when_found"
     #: The rows a finding points at (its ``seqs``) carry its message as a note and are highlighted.
     notes_rows: bool = False
+    #: The finding is about what the sending code did (a save, a query), so one that framework code made on its
+    #: own is the framework's (``framework.classify``). Not so for a credential in clear or a receiver that
+    #: raised: the receivers and backends at fault are the project's, whoever sent.
+    sender_acts: bool = False
 
     def count_text(self, n: int) -> str:
         return str(self.label % {"n": n})
@@ -143,6 +147,11 @@ def severity_of(finding: Finding) -> Severity:
     return kind.severity if kind is not None else "notice"
 
 
+def _sender_acts(finding: Finding) -> bool:
+    kind = _registry.get(finding["kind"])
+    return kind is not None and kind.sender_acts
+
+
 def counts_as_problem(finding: Finding, *, include_framework: bool = False) -> bool:
     """Whether a problem tile, the sidebar subtitle and ``testing.assert_no_problems`` count it."""
     if include_framework:
@@ -168,7 +177,7 @@ def find_all(source: Source) -> dict[str, list[Finding]]:
         done.add(id(kind.finder))
         for finding in kind.finder(source):
             by_family[_registry[finding["kind"]].family].append(finding)
-    framework.classify(by_family, source.events, severity_of)
+    framework.classify(by_family, source.events, severity_of, _sender_acts)
     return by_family
 
 
@@ -211,6 +220,7 @@ for _kind in (
         allow=_REDUNDANT_ALLOW,
         tile="always",
         notes_rows=True,
+        sender_acts=True,
     ),
     Kind(
         id="nothing_changed",
@@ -222,6 +232,7 @@ for _kind in (
         allow=_REDUNDANT_ALLOW,
         tile="always",
         notes_rows=True,
+        sender_acts=True,
     ),
     Kind(
         id="update_fields_would_do",
@@ -233,6 +244,7 @@ for _kind in (
         allow=_REDUNDANT_ALLOW,
         tile="always",
         notes_rows=True,
+        sender_acts=True,
     ),
     Kind(
         id="credential_in_clear",
@@ -274,6 +286,7 @@ for _kind in (
         finder=_duplicate_rows,
         allow=AllowShape(one="sender", pair=("sender", "kind")),
         tile="never",
+        sender_acts=True,
     ),
 ):
     register(_kind)

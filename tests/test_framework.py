@@ -116,6 +116,18 @@ def test_a_reusable_apps_redundant_save_is_framework_code_and_the_projects_own_o
     assert "1 redundant save" in subtitle(opened)
 
 
+def test_a_credential_in_clear_sent_by_framework_code_is_still_a_problem(visit):
+    # The receivers and backends that get the PIN are the project's, whoever called authenticate().
+    with HIDE_VENDOR:
+        opened = visit("/framework/vendor-login/")
+    (event,) = opened.events("user_login_failed")
+    assert event["site_kind"] == "framework"
+    (finding,) = opened.stats["findings"]["credentials_in_clear"]
+    assert finding["key"] == "pin"
+    assert not finding.get("framework")
+    assert opened.stats["summary"]["credentials_in_clear"] == 1
+
+
 def test_assert_no_redundant_saves_passes_framework_findings_unless_asked(client, alice):
     with capture() as recording:
         client.get("/framework/login/")

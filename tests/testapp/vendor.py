@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse
 
 from tests.testapp.models import Author
@@ -21,3 +22,9 @@ def edit_view(hook: Callable[[HttpRequest], object]) -> Callable[[HttpRequest], 
         return HttpResponse("<html><body>vendor</body></html>")
 
     return view
+
+
+def failed_login(request: HttpRequest) -> HttpResponse:
+    """A login view the app provides, that passes a PIN to ``authenticate()``: Django masks the password only."""
+    authenticate(request, username="nobody", password="wrong", pin="4821")
+    return HttpResponse("<html><body>vendor login</body></html>")
