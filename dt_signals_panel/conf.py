@@ -2,13 +2,15 @@
 
 Users configure the panel with one dict, ``DT_SIGNALS_PANEL``, merged over :data:`DEFAULTS`. A few keys of
 django-debug-toolbar's own ``DEBUG_TOOLBAR_CONFIG`` are honoured too, so one switch turns stack traces off
-for every panel. Nothing else in the package reads ``django.conf.settings``.
+for every panel; their defaults are read through djdt (``debug_toolbar.settings.get_config()``), never
+copied, so they follow the installed djdt. Nothing else in the package reads ``django.conf.settings``.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,20 +43,6 @@ DEFAULTS: dict[str, Any] = {
     "STRICT_ALLOW": [],
 }
 
-#: djdt's defaults for the keys we honour, used when ``DEBUG_TOOLBAR_CONFIG`` leaves them out.
-_DJDT_HIDE_DEFAULT = (
-    "socketserver",
-    "threading",
-    "wsgiref",
-    "debug_toolbar",
-    "django.db",
-    "django.core.handlers",
-    "django.core.servers",
-    "django.utils.decorators",
-    "django.utils.deprecation",
-    "django.utils.functional",
-)
-
 #: Modules whose frames are never "the user's code" for a call site.
 FRAMEWORK_MODULES = ("django", "debug_toolbar", "dt_signals_panel", "asgiref", "contextlib", "asyncio", "concurrent")
 
@@ -71,6 +59,8 @@ class Config:
     hidden_modules: tuple[str, ...]
     #: Frames left out of a full stack trace: djdt's ``HIDE_IN_STACKTRACES`` plus the dispatch machinery.
     stack_hidden: tuple[str, ...]
+    #: djdt's ``ENABLE_STACKTRACES_LOCALS``: each frame of a stack shows its locals (masked, see events.py).
+    stack_locals: bool = False
 
 
 @dataclass(frozen=True)
@@ -143,6 +133,7 @@ def validated() -> tuple[dict[str, Any], dict[str, Any], list[Problem]]:
         ("EXTRA_SIGNALS", _is_names, "dt_signals_panel.W002"),
         ("HIDE_IN_STACKTRACES", _is_names, "dt_signals_panel.W003"),
         ("ENABLE_STACKTRACES", lambda v: isinstance(v, bool), "dt_signals_panel.W004"),
+        ("ENABLE_STACKTRACES_LOCALS", lambda v: isinstance(v, bool), "dt_signals_panel.W005"),
     ):
         if key not in raw_djdt:
             continue
@@ -152,7 +143,7 @@ def validated() -> tuple[dict[str, Any], dict[str, Any], list[Problem]]:
             continue
         message = (
             _names_problem(f"DEBUG_TOOLBAR_CONFIG[{key!r}]", value)
-            if key != "ENABLE_STACKTRACES"
+            if not key.startswith("ENABLE_")
             else f"DEBUG_TOOLBAR_CONFIG[{key!r}] must be True or False, not a {type(value).__qualname__}."
         )
         problems.append(Problem(problem_id, message + " The Signal activity panel uses djdt's default.", warning=True))
@@ -219,14 +210,40 @@ def get_config() -> Config:
     if ours["SENSITIVE_KEYS"]:
         pattern = f"{pattern}|{ours['SENSITIVE_KEYS']}"
     sensitive = re.compile(pattern, re.IGNORECASE)
-    hide = tuple(djdt.get("HIDE_IN_STACKTRACES", _DJDT_HIDE_DEFAULT))
+    defaults = djdt_defaults()
+    hide = tuple(djdt.get("HIDE_IN_STACKTRACES", defaults.get("HIDE_IN_STACKTRACES", ())))
     return Config(
         extra_signals=tuple(djdt.get("EXTRA_SIGNALS", ())) + tuple(ours["EXTRA_SIGNALS"]),
         max_events=ours["MAX_EVENTS"],
         shown_per_signal=ours["SHOWN_PER_SIGNAL"],
         sensitive=sensitive,
         call_sites=ours["CALL_SITES"],
-        stacktraces=djdt.get("ENABLE_STACKTRACES", True),
+        stacktraces=djdt.get("ENABLE_STACKTRACES", defaults.get("ENABLE_STACKTRACES", True)),
         hidden_modules=FRAMEWORK_MODULES + hide,
         stack_hidden=("dt_signals_panel", "django.dispatch", *hide),
+        stack_locals=djdt.get("ENABLE_STACKTRACES_LOCALS", defaults.get("ENABLE_STACKTRACES_LOCALS", False)),
     )
+
+
+#: The djdt keys whose defaults we take from djdt, and what each must be to be used.
+_DJDT_KEYS: dict[str, Callable[[Any], bool]] = {
+    "HIDE_IN_STACKTRACES": _is_names,
+    "ENABLE_STACKTRACES": lambda v: isinstance(v, bool),
+    "ENABLE_STACKTRACES_LOCALS": lambda v: isinstance(v, bool),
+}
+
+
+def djdt_defaults() -> dict[str, Any]:
+    """djdt's own values for the keys we honour, read through ``debug_toolbar.settings.get_config()`` (in
+    djdt 6.3, 7.x and 8.0), so its defaults are never copied here and drift with it. A key djdt does not
+    know, or a djdt whose config cannot be read, is left out: the panel then hides only its own framework
+    modules from stacks (:data:`FRAMEWORK_MODULES`), shows stacks and no locals."""
+    try:
+        from debug_toolbar.settings import get_config as djdt_get_config
+
+        found = djdt_get_config()
+    except Exception:
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {key: found[key] for key, good in _DJDT_KEYS.items() if key in found and good(found[key])}

@@ -16,12 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from dt_signals_panel.formatting import site_text_or_unknown
+from dt_signals_panel.shapes import Event
 
 #: Instances initialised per request past which the panel suggests loading less.
 MANY_INSTANCES = 1000
-
-Event = dict[str, Any]
-
 
 _site_text = site_text_or_unknown
 

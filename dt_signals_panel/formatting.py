@@ -13,9 +13,15 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from dt_signals_panel.events import clip
+#: Longest text a recorded value keeps (an argument, a label, a receiver's name).
+MAX_TEXT = 200
 
 __all__ = ["clip", "short_path", "show", "site_cells", "site_text", "site_text_or_unknown", "unknown_place"]
+
+
+def clip(text: str, limit: int = MAX_TEXT) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
 def show(value: Any) -> str:

@@ -17,8 +17,9 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from dt_signals_panel.shapes import Event
+
 Finding = dict[str, Any]
-Event = dict[str, Any]
 
 _REDUNDANT = frozenset({"saved_again", "nothing_changed", "update_fields_would_do"})
 
@@ -106,7 +107,7 @@ def _starts(module: Any, prefixes: tuple[str, ...]) -> bool:
     return type(module) is str and any(module == p or module.startswith(p + ".") for p in prefixes)
 
 
-def _sends(finding: Finding, by_seq: dict[int, Event]) -> list[Event]:
+def _sends(finding: Finding, by_seq: dict[int, Event]) -> list[Any]:
     """The events a finding is about; a finding about no event (a per-model hint) stands for its own send."""
     seqs = finding.get("seqs") or ()
     if seqs:
@@ -116,7 +117,7 @@ def _sends(finding: Finding, by_seq: dict[int, Event]) -> list[Event]:
     return []
 
 
-def _pattern(finding: Finding, sends: Sequence[Event], framework_only: bool) -> Pattern | None:
+def _pattern(finding: Finding, sends: Sequence[Any], framework_only: bool) -> Pattern | None:
     model = finding.get("model") or finding.get("sender")
     for pattern in PATTERNS:
         if finding["kind"] not in pattern.kinds or (pattern.model is not None and model != pattern.model):

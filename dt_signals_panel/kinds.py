@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol
 from django.utils.translation import ngettext_lazy
 
 from dt_signals_panel import findings, framework
+from dt_signals_panel.shapes import Event
 
 #: ``problem``: something to fix (in the subtitle, fails ``testing.assert_no_problems``); ``notice``: worth
 #: a look; ``info``: context. Mapped to the toolbar's error/warning colours by the stylesheet.
@@ -35,7 +36,7 @@ class Source(Protocol):
     """What a finder reads: a ``Recording`` (its kept events, per-model init counts and exact counts)."""
 
     @property
-    def events(self) -> list[dict[str, Any]]: ...
+    def events(self) -> list[Event]: ...
 
     @property
     def inits(self) -> list[dict[str, Any]]: ...
@@ -207,85 +208,52 @@ def _duplicate_rows(source: Source) -> list[Finding]:
 
 
 _REDUNDANT_SAVE = ngettext_lazy("%(n)d redundant save", "%(n)d redundant saves", "n")
-_REDUNDANT_ALLOW = AllowShape(one="model", pair=("model", "kind"))
+
+
+_CLEAR = ngettext_lazy("%(n)d credential in clear", "%(n)d credentials in clear", "n")
+_ERRORS = ngettext_lazy("%(n)d receiver error", "%(n)d receiver errors", "n")
+_MANY = ngettext_lazy("%(n)d model built many times", "%(n)d models built many times", "n")
+_KEY = AllowShape(one="key", pair=("sender", "key"), classes=False)
+# (signal, receiver), or (receiver, error type) to allow one known failure of a receiver only.
+_RECEIVER = AllowShape(
+    one="receiver", pair=("signal", "receiver"), classes=False, other_pairs=(("receiver", "error_type"),)
+)
+_SENDER = AllowShape(one="sender", pair=("sender", "kind"))
+
+
+def _redundant(kind_id: str, words: str) -> Kind:
+    """One of the three kinds of redundant save: they share a finder, a tile, a count and ``allow`` shape."""
+    return Kind(
+        id=kind_id,
+        family="redundant_saves",
+        severity="problem",
+        words=words,
+        label=_REDUNDANT_SAVE,
+        finder=_redundant_saves,
+        allow=AllowShape(one="model", pair=("model", "kind")),
+        tile="always",
+        notes_rows=True,
+        sender_acts=True,
+    )
+
 
 for _kind in (
+    _redundant("saved_again", "redundant save"),
+    _redundant("nothing_changed", "redundant save"),
+    _redundant("update_fields_would_do", "partly redundant save"),
+    # Kind(id, family, severity, words, label, finder, allow, ...), in that order.
+    Kind("credential_in_clear", "credentials_in_clear", "problem", "credential", _CLEAR, _credentials_in_clear, _KEY),
+    Kind("receiver_error", "receiver_errors", "problem", "receiver error", _ERRORS, _receiver_errors, _RECEIVER),
+    Kind("many_instances", "init_hints", "notice", "instances were built", _MANY, _many_instances, _SENDER, "never"),
     Kind(
-        id="saved_again",
-        family="redundant_saves",
-        severity="problem",
-        words="redundant save",
-        label=_REDUNDANT_SAVE,
-        finder=_redundant_saves,
-        allow=_REDUNDANT_ALLOW,
-        tile="always",
-        notes_rows=True,
-        sender_acts=True,
-    ),
-    Kind(
-        id="nothing_changed",
-        family="redundant_saves",
-        severity="problem",
-        words="redundant save",
-        label=_REDUNDANT_SAVE,
-        finder=_redundant_saves,
-        allow=_REDUNDANT_ALLOW,
-        tile="always",
-        notes_rows=True,
-        sender_acts=True,
-    ),
-    Kind(
-        id="update_fields_would_do",
-        family="redundant_saves",
-        severity="problem",
-        words="partly redundant save",
-        label=_REDUNDANT_SAVE,
-        finder=_redundant_saves,
-        allow=_REDUNDANT_ALLOW,
-        tile="always",
-        notes_rows=True,
-        sender_acts=True,
-    ),
-    Kind(
-        id="credential_in_clear",
-        family="credentials_in_clear",
-        severity="problem",
-        words="credential",
-        label=ngettext_lazy("%(n)d credential in clear", "%(n)d credentials in clear", "n"),
-        finder=_credentials_in_clear,
-        allow=AllowShape(one="key", pair=("sender", "key"), classes=False),
-    ),
-    Kind(
-        id="receiver_error",
-        family="receiver_errors",
-        severity="problem",
-        words="receiver error",
-        label=ngettext_lazy("%(n)d receiver error", "%(n)d receiver errors", "n"),
-        finder=_receiver_errors,
-        # (signal, receiver), or (receiver, error type) to allow one known failure of a receiver only.
-        allow=AllowShape(
-            one="receiver", pair=("signal", "receiver"), classes=False, other_pairs=(("receiver", "error_type"),)
-        ),
-    ),
-    Kind(
-        id="many_instances",
-        family="init_hints",
-        severity="notice",
-        words="instances were built",
-        label=ngettext_lazy("%(n)d model built many times", "%(n)d models built many times", "n"),
-        finder=_many_instances,
-        allow=AllowShape(one="sender", pair=("sender", "kind")),
-        tile="never",
-    ),
-    Kind(
-        id="duplicate_rows",
-        family="init_hints",
-        severity="notice",
-        words="duplicate rows",
-        label=ngettext_lazy("%(n)d model built many times", "%(n)d models built many times", "n"),
-        finder=_duplicate_rows,
-        allow=AllowShape(one="sender", pair=("sender", "kind")),
-        tile="never",
+        "duplicate_rows",
+        "init_hints",
+        "notice",
+        "duplicate rows",
+        _MANY,
+        _duplicate_rows,
+        _SENDER,
+        "never",
         sender_acts=True,
     ),
 ):

@@ -1,61 +1,48 @@
-"""Instance labels, made without running the application's code.
+"""Labels and argument descriptions, made without running the application's code.
 
-An instance is shown as ``app_label.Model #pk``, the pk read from the instance's ``__dict__``. Calling the
-model's ``__str__`` would run the application's code in the middle of its own request: a ``__str__`` that
-builds another model (django-simple-history's historical records do) sends ``pre_init``/``post_init`` to the
-application's receivers, one that queries changes the SQL (or, refused, makes a ``cached_property`` cache a
-fallback), one that reads a lazy ``request.user`` loads the session. So the panel never calls it. Instead it
-reads the source of the model's ``__str__`` once per class; when the whole body is one ``return`` of field
-values put together with constant text (``self.name``, ``str(self.id)``, an f-string, ``%``, ``+`` or
-``.format()``), it computes the same text itself from the values already in the instance's ``__dict__``.
-Anything else (a relation, a method call, a deferred field, a value that is not a plain primitive) gives
-the pk-only label.
+Senders, instances, requests and every other argument value are shown as bounded, JSON-native text read
+from the objects' real types and ``__dict__`` (see ``safe.py``), sensitive names masked (``masking.py``).
+
+An instance is shown as ``app_label.Model #pk``, the pk read from the instance's ``__dict__``, followed by
+the text its ``__str__`` would give when that can be computed without calling it (``str_reader.py``).
 """
 
 from __future__ import annotations
 
-import ast
-import inspect
-import linecache
-import string
-import textwrap
-import weakref
-from collections.abc import Callable
-from types import FunctionType
+import itertools
 from typing import Any
 
-from django.db.models import Model
+from django.apps import AppConfig
+from django.db.models import Model, QuerySet
+from django.utils.functional import LazyObject, Promise, empty
 
-from dt_signals_panel import safe
+from dt_signals_panel import masking, safe, str_reader
 from dt_signals_panel.conf import Config
+from dt_signals_panel.formatting import clip
 
-MASK = "••••••••"
-MAX_LABEL_TEXT = 120
+MASK = masking.MASK
+MAX_ITEMS = 20
+MAX_DEPTH = 3
+#: What an argument that is still lazy is shown as: looking at it would evaluate it.
+LAZY_OBJECT = "<lazy object, not evaluated>"
+LAZY_VALUE = "<lazy value, not evaluated>"
 _PK_LIMIT = 40
 
 
-class _NoText(Exception):
-    """This instance's ``__str__`` cannot be had without running the application's code."""
-
-
-#: A compiled ``__str__``: called with the instance's ``__dict__`` and the config, returns the text.
-Plan = Callable[[dict[str, Any], Config], str]
-
-_plans: weakref.WeakKeyDictionary[type, Plan | None] = weakref.WeakKeyDictionary()
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else f"{text[: limit - 1]}…"
-
-
 def instance_label(instance: Model, config: Config) -> str:
+    """``app_label.Model #pk “text”``, from the instance's ``__dict__`` (never its ``__str__``); a credential
+    model's label is its masked pk alone (:func:`masking.credential_label`)."""
+    return masking.credential_label(instance, _label(instance, config))
+
+
+def _label(instance: Model, config: Config) -> str:
     """``app_label.Model #pk “text”`` (or ``(unsaved)``); never raises, never runs the model's code."""
     cls = type(instance)
     meta = cls._meta
     try:
         values = safe.instance_dict(instance) or {}
         head = f"{meta.label} {pk_text(cls, values, config)}"
-        text = _text(cls, values, config)
+        text = str_reader.text_of(cls, values, config)
     except Exception:  # a model we cannot read statically: its label alone
         return str(meta.label)
     return f"{head} “{text}”" if text else head
@@ -76,254 +63,135 @@ def pk_text(cls: type[Model], values: dict[str, Any], config: Config) -> str:
     if not field.is_relation and (config.sensitive.search(field.name) or config.sensitive.search(field.attname)):
         return f"#{MASK}"
     text = safe.safe_text(pk)
-    return f"#{_clip(text, _PK_LIMIT)}" if text is not None else f"#<{safe.short_class_name(type(pk))}>"
+    return f"#{clip(text, _PK_LIMIT)}" if text is not None else f"#<{safe.short_class_name(type(pk))}>"
 
 
-def _text(cls: type[Model], values: dict[str, Any], config: Config) -> str | None:
-    plan = _plans.get(cls, _UNKNOWN)
-    if plan is _UNKNOWN:
-        try:
-            plan = _plan_for(cls)
-        except Exception:  # source we cannot read or parse: pk-only, for good
-            plan = None
-        _plans[cls] = plan
-    if plan is None:
-        return None
+def sender_label(sender: Any) -> str:
+    """A model's label, a string sender as is, a class's dotted name, an app config's label; else the
+    sender's class. Read without asking the sender anything (it may be lazy, or have a ``__getattr__``)."""
     try:
-        text = plan(values, config)
-    except (_NoText, ValueError, TypeError, KeyError, IndexError, OverflowError):
-        return None
-    return _clip(text, MAX_LABEL_TEXT)
+        return _sender_label(sender)
+    except Exception:  # a sender we cannot read statically: name its type, never fail the send
+        return clip(safe.class_name(type(sender)))
 
 
-_UNKNOWN: Any = object()
+def _sender_label(sender: Any) -> str:
+    kind = type(sender)
+    if kind is str:
+        return clip(sender)
+    if sender is None:
+        return "None"
+    bases = safe.mro(kind)
+    if type in bases:  # a class: a model's label, else its dotted name
+        if Model in safe.mro(sender):
+            return str(sender._meta.label)
+        return clip(safe.class_name(sender))
+    if AppConfig in bases:  # the migrate signals
+        label = (safe.instance_dict(sender) or {}).get("label")
+        if type(label) is str:
+            return label
+    return clip(safe.class_name(kind))
 
 
-# -- reading __str__ --------------------------------------------------------------------------------------
-def _plan_for(cls: type[Model]) -> Plan | None:
-    func = safe.class_attr(cls, "__str__")
-    if type(func) is not FunctionType or func is Model.__str__:
-        return None  # Django's default (the pk, already shown), a builtin, a descriptor
-    if "__wrapped__" in func.__dict__:
-        return None  # decorated: the source we would read is not what runs
-    code = func.__code__
-    if code.co_argcount != 1 or code.co_kwonlyargcount or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
-        return None
-    # The file itself, never ``inspect.getsource``: that walks ``sys.modules`` (a module's ``__getattr__``)
-    # and may ask an import loader for the source.
-    lines = linecache.getlines(code.co_filename)
-    if not lines or code.co_firstlineno > len(lines):
-        return None
-    source = textwrap.dedent("".join(inspect.getblock(lines[code.co_firstlineno - 1 :])))
-    tree = ast.parse(source)
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
-        return None
-    definition = tree.body[0]
-    if definition.decorator_list or not _same_code(source, func):
-        return None  # a decorator, or a file changed since it was imported
-    body = definition.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]  # a docstring
-    if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
-        return None
-    reader = _Reader(cls, definition.args.args[0].arg, func.__globals__)
-    node = reader.text(body[0].value)
-    return None if node is None else node
+def is_toolbar_label(label: str) -> bool:
+    """djdt's own ``HistoryEntry`` rows (DatabaseStore) are the toolbar's work, not the user's."""
+    return label.startswith("debug_toolbar.")
 
 
-def _same_code(source: str, func: FunctionType) -> bool:
-    """The source we parsed compiles to the bytecode that runs (a file edited since import does not)."""
-    module = compile(source, func.__code__.co_filename, "exec", dont_inherit=True)
-    for const in module.co_consts:
-        if hasattr(const, "co_code") and const.co_name == func.__code__.co_name:
-            return bool(const.co_code == func.__code__.co_code and const.co_names == func.__code__.co_names)
-    return False
+def type_name(obj: Any) -> str:
+    return clip(safe.short_class_name(type(obj)), 60)
 
 
-_Value = Callable[[dict[str, Any], Config], Any]
+def request_label(request: Any) -> str:
+    """Method and path only, for a request or anything wrapping one (DRF's ``Request``), read without
+    running its code: the query string and body may carry the very secrets we mask, and a wrapper's
+    ``str()`` shows the query string."""
+    parts = masking.request_parts(request)
+    return clip(f"{parts[0]} {parts[1]}") if parts is not None else "<request>"
 
 
-class _Reader:
-    """Turns the expression a ``__str__`` returns into a plan, or ``None`` when it could run any code."""
-
-    def __init__(self, cls: type[Model], self_name: str, module_globals: dict[str, Any]) -> None:
-        self.cls = cls
-        self.self_name = self_name
-        # ``str`` in ``str(self.x)`` is the builtin only if the module does not rebind it.
-        self.str_is_builtin = module_globals.get("str", str) is str
-        fields: dict[str, tuple[str, str]] = {}
-        for field in cls._meta.concrete_fields:
-            if not field.is_relation:
-                fields[field.name] = (field.attname, field.name)
-            if field.attname != field.name or not field.is_relation:
-                fields[field.attname] = (field.attname, field.name)
-        self.fields = fields
-
-    def text(self, node: ast.expr) -> Plan | None:
-        """A plan for an expression whose value is a ``str``."""
-        if isinstance(node, ast.Constant) and type(node.value) is str:
-            constant = node.value
-            return lambda values, config: constant
-        field = self.field(node)
-        if field is not None:
-            return lambda values, config: _must_be_str(field(values, config))
-        if isinstance(node, ast.Call) and not node.keywords:
-            return self.call(node)
-        if isinstance(node, ast.JoinedStr):
-            return self.fstring(node)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            left, right = self.text(node.left), self.text(node.right)
-            if left is None or right is None:
-                return None
-            return lambda values, config: left(values, config) + right(values, config)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
-            return self.percent(node)
-        return None
-
-    def field(self, node: ast.expr) -> _Value | None:
-        """``self.<field>``: the value in ``__dict__`` (a concrete field, never a relation's object)."""
-        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
-            return None
-        if node.value.id != self.self_name:
-            return None
-        names = self.fields.get(node.attr)
-        if names is None and node.attr == "pk" and safe.class_attr(self.cls, "pk") is Model.__dict__["pk"]:
-            pk = self.cls._meta.pk
-            names = None if pk is None else (pk.attname, pk.name)
-        if names is None:
-            return None
-        attname, name = names
-
-        def read(values: dict[str, Any], config: Config) -> Any:
-            value = values.get(attname, _ABSENT)  # absent: deferred, never loaded
-            if value is _ABSENT or not safe.is_plain_value(value):
-                raise _NoText
-            if config.sensitive.search(name) or config.sensitive.search(attname):
-                return MASK
-            return value
-
-        return read
-
-    def call(self, node: ast.Call) -> Plan | None:
-        func = node.func
-        if isinstance(func, ast.Name) and func.id == "str" and self.str_is_builtin and len(node.args) == 1:
-            inner = self.value(node.args[0])
-            if inner is None:
-                return None
-            return lambda values, config: str(inner(values, config))
-        if (
-            isinstance(func, ast.Attribute)
-            and isinstance(func.value, ast.Constant)
-            and type(func.value.value) is str
-            and func.attr == "format"
-        ):
-            return self.format_call(func.value.value, node.args)
-        if (
-            isinstance(func, ast.Attribute)
-            and isinstance(func.value, ast.Name)
-            and func.value.id == self.self_name
-            and func.attr == "get_username"
-            and not node.args
-        ):
-            return self.username()
-        return None
-
-    def value(self, node: ast.expr) -> _Value | None:
-        """A field value or a constant, for ``str()``, ``%`` and ``.format()``."""
-        if isinstance(node, ast.Constant) and type(node.value) in (str, int, float):
-            constant = node.value
-            return lambda values, config: constant
-        return self.field(node)
-
-    def fstring(self, node: ast.JoinedStr) -> Plan | None:
-        parts: list[Plan] = []
-        for part in node.values:
-            if isinstance(part, ast.Constant) and type(part.value) is str:
-                text = part.value
-                parts.append(lambda values, config, text=text: text)  # type: ignore[misc]
-                continue
-            if not isinstance(part, ast.FormattedValue):
-                return None
-            inner = self.value(part.value)
-            spec = _constant_spec(part.format_spec)
-            if inner is None or spec is None:
-                return None
-            parts.append(_formatted(inner, part.conversion, spec))
-        return lambda values, config: "".join(p(values, config) for p in parts)
-
-    def percent(self, node: ast.BinOp) -> Plan | None:
-        if not (isinstance(node.left, ast.Constant) and type(node.left.value) is str):
-            return None
-        template = node.left.value
-        if isinstance(node.right, ast.Tuple):
-            items = [self.value(item) for item in node.right.elts]
-            if any(item is None for item in items):
-                return None
-            readers = [item for item in items if item is not None]
-            return lambda values, config: template % tuple(r(values, config) for r in readers)
-        single = self.value(node.right)
-        if single is None:
-            return None
-        return lambda values, config: template % (single(values, config),)
-
-    def format_call(self, template: str, args: list[ast.expr]) -> Plan | None:
-        for _literal, field_name, spec, _conversion in string.Formatter().parse(template):
-            # Only "{}" and "{0}": "{0.attr}" or "{0[key]}" would read into the value.
-            if field_name is None:
-                continue
-            if (field_name and not field_name.isdigit()) or (spec and "{" in spec):
-                return None
-        items = [self.value(arg) for arg in args]
-        if any(item is None for item in items):
-            return None
-        readers = [item for item in items if item is not None]
-        return lambda values, config: template.format(*(r(values, config) for r in readers))
-
-    def username(self) -> Plan | None:
-        """Django's ``AbstractBaseUser.__str__``: ``self.get_username()``, i.e. the ``USERNAME_FIELD``."""
-        try:
-            from django.contrib.auth.base_user import AbstractBaseUser
-        except Exception:
-            return None
-        if safe.class_attr(self.cls, "get_username") is not AbstractBaseUser.__dict__["get_username"]:
-            return None
-        name = safe.class_attr(self.cls, "USERNAME_FIELD")
-        if type(name) is not str:
-            return None
-        field = self.field(ast.Attribute(value=ast.Name(id=self.self_name), attr=name))
-        if field is None:
-            return None
-        return lambda values, config: _must_be_str(field(values, config))
+def key_name(key: Any) -> str:
+    """A dict key as text; a key that is no plain value is named by its class."""
+    text = safe.safe_text(key)
+    if text is not None:
+        return clip(text, 60)
+    bases = safe.mro(type(key))
+    if LazyObject in bases or Promise in bases:
+        return "<lazy>"
+    return f"<{clip(safe.short_class_name(type(key)), 58)}>"
 
 
-_ABSENT = object()
+def describe(value: Any, config: Config, depth: int = 0) -> Any:
+    """A bounded, JSON-native picture of any argument value. Runs none of the value's code: no ``str()`` but
+    of a few exact types (:func:`safe.safe_text`), no lazy object evaluated, no queryset evaluated, no
+    container's overridden methods. Never raises."""
+    try:
+        return _describe(value, config, depth)
+    except Exception as error:  # a container that changed size while we read it, a recursion limit
+        return f"<{safe.short_class_name(type(value))}> [could not be described: {type_name(error)}]"
 
 
-def _must_be_str(value: Any) -> str:
-    if type(value) is not str:  # ``__str__`` returning a non-str raises TypeError: no text to show
-        raise _NoText
-    return value
+def _describe(value: Any, config: Config, depth: int) -> Any:
+    kind = type(value)
+    if kind in safe.PLAIN:
+        return value
+    if kind is str:
+        return clip(value)
+    bases = safe.mro(kind)
+    if LazyObject in bases:
+        wrapped = (safe.instance_dict(value) or {}).get("_wrapped", empty)
+        if wrapped is empty or wrapped is None:
+            return LAZY_OBJECT
+        return describe(wrapped, config, depth + 1) if depth < MAX_DEPTH else LAZY_OBJECT
+    if Promise in bases:
+        return LAZY_VALUE
+    if Model in bases:
+        return instance_label(value, config)
+    if type in bases:
+        return sender_label(value)
+    if QuerySet in bases:
+        model = (safe.instance_dict(value) or {}).get("model")
+        return f"QuerySet of {sender_label(model)}"
+    if masking.wrapped_request(value) is not None:
+        return request_label(value)
+    length = safe.bytes_length(value)
+    if length is not None:
+        return f"<{length} bytes>"
+    text = safe.safe_text(value)
+    if text is not None:
+        return clip(text)
+    if depth >= MAX_DEPTH:
+        return f"<{safe.short_class_name(kind)}>"
+    if dict in bases:
+        return describe_mapping(value, config, depth)
+    items = builtin_items(value, bases)
+    if items is None:
+        return safe.object_name(value)
+    total, first = items
+    described = [describe(v, config, depth + 1) for v in first]
+    if set in bases or frozenset in bases:
+        described.sort(key=str)
+    return described + ([f"… {total - MAX_ITEMS} more"] if total > MAX_ITEMS else [])
 
 
-def _constant_spec(spec: ast.expr | None) -> str | None:
-    if spec is None:
-        return ""
-    if isinstance(spec, ast.JoinedStr) and all(
-        isinstance(v, ast.Constant) and type(v.value) is str for v in spec.values
-    ):
-        return "".join(str(v.value) for v in spec.values if isinstance(v, ast.Constant))
+def builtin_items(value: Any, bases: tuple[type, ...], limit: int = MAX_ITEMS) -> tuple[int, list[Any]] | None:
+    """The length and first ``limit`` items of a list, tuple, set or frozenset (or a subclass), read through
+    the builtin's own methods: a subclass's ``__iter__``, ``__len__`` or ``__getitem__`` is never called."""
+    for base in (list, tuple, set, frozenset):
+        if base in bases:
+            return base.__len__(value), list(itertools.islice(base.__iter__(value), limit))
     return None
 
 
-def _same(value: Any) -> Any:
-    return value
-
-
-def _formatted(inner: _Value, conversion: int, spec: str) -> Plan:
-    conversions: dict[int, Callable[[Any], Any]] = {ord("s"): str, ord("r"): repr, ord("a"): ascii}
-    convert = conversions.get(conversion, _same)
-
-    def part(values: dict[str, Any], config: Config) -> str:
-        return format(convert(inner(values, config)), spec)
-
-    return part
+def describe_mapping(value: dict[Any, Any], config: Config, depth: int) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    total = dict.__len__(value)
+    for i, (key, item) in enumerate(dict.items(value)):
+        if i >= MAX_ITEMS:
+            result["…"] = f"{total - MAX_ITEMS} more"
+            break
+        name = key_name(key)
+        result[name] = (
+            MASK if masking.sensitive_name(key, name, config.sensitive) else describe(item, config, depth + 1)
+        )
+    return result

@@ -36,7 +36,7 @@ from django.utils.functional import LazyObject, empty
 from dt_signals_panel import safe
 from dt_signals_panel.conf import get_config
 
-#: What a masked value is shown as (events.MASK is the same text).
+#: What a masked value is shown as.
 MASK = "••••••••"
 #: Per-process key for the digests: never stored, never shown, so a digest says only "same or different".
 _DIGEST_KEY = secrets.token_bytes(32)
@@ -45,7 +45,7 @@ DIGEST_CHARS = 6
 #: Masked values shorter than this are scrubbed only where quoted (``'123'``), not everywhere: scrubbing
 #: every "1" from every text would garble the panel and point at where the value is.
 SHORT = 4
-#: How deep masked values are looked for inside plain containers (as deep as ``events.describe`` looks).
+#: How deep masked values are looked for inside plain containers (as deep as ``labels.describe`` looks).
 MAX_DEPTH = 3
 #: Key under which a freshly built event carries the values to scrub until its send finishes; popped by
 #: :func:`finish`, and dropped by the store encoding (``stored.encode``) should a send never finish.
@@ -252,9 +252,9 @@ def scrub(data: Any, scrubber: Scrubber | None) -> Any:
     return data
 
 
-def hold(event: dict[str, Any], values: list[str]) -> None:
-    """Scrub what the event holds now, and keep ``values`` with it until its send finishes (see
-    :func:`finish`): the receivers, whose errors may echo them, have not run yet."""
+def hold(event: Any, values: list[str]) -> None:
+    """Scrub what the event (a ``shapes.Event``) holds now, and keep ``values`` with it under :data:`PENDING`
+    until its send finishes (see :func:`finish`): the receivers, whose errors may echo them, have not run yet."""
     if not values:
         return
     pattern = scrubber(values)
@@ -262,7 +262,7 @@ def hold(event: dict[str, Any], values: list[str]) -> None:
     event[PENDING] = (tuple(values), pattern)
 
 
-def finish(event: dict[str, Any]) -> tuple[str, ...]:
+def finish(event: Any) -> tuple[str, ...]:
     """After the send: scrub what the receivers added (their errors, the send's error) and return the raw
     values, for the request-wide scrub of :func:`scrub_stats`. Nothing of them stays on the event."""
     pending = event.pop(PENDING, None)

@@ -1,7 +1,11 @@
 """What one capture records, and ``capture()``, the public way to open one.
 
 A recording knows nothing of the toolbar: the panel, the test helpers and users' own code all open a
-``capture()``, and the send wrappers (``wrappers.py``) route each send to the captures open in its context.
+``capture()``, and the send wrappers (``wrappers.py``) route each send to the captures open in its context,
+through the recording's per-send API (:meth:`Recording.begin`, :meth:`Recording.finish`, and for the init
+signals :attr:`Recording.pre_init_counters` / :attr:`Recording.post_init_counters` and
+:meth:`Recording.init_counter`). The recorder is the bottom of its side: the stats, findings and text
+table read a recording through ``shapes.Recorded`` and are imported only when asked for.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ from typing import Any
 from django.db.models import Model
 from django.dispatch import Signal
 
-from dt_signals_panel import events, masking, safe, snapshots
+from dt_signals_panel import events, labels, masking, safe, snapshots
 from dt_signals_panel.conf import Config, get_config
+from dt_signals_panel.shapes import Event
 from dt_signals_panel.signals import INIT_SIGNALS, tracked_signals
-from dt_signals_panel.wrappers import install, open_recordings, parent_events, uninstall
+from dt_signals_panel.wrappers import Sink, install, open_recordings, parent_events, uninstall
 
 
 class Recording:
@@ -33,7 +38,7 @@ class Recording:
         self.config = config
         self.signals = signals
         self.started = time.perf_counter()
-        self.events: list[dict[str, Any]] = []
+        self.events: list[Event] = []
         self.dropped = 0
         self.closed = False
         self.duration_ms: float | None = None
@@ -41,15 +46,16 @@ class Recording:
         self._counts: dict[tuple[str, str], int] = {}
         # signal name -> events kept for it (the first SHOWN_PER_SIGNAL of them are detailed).
         self._kept: dict[str, int] = {}
-        # sender -> itertools.count per init signal: next() is atomic, so threads of one request never lose a
-        # count, and the send wrappers reach the dict of their own signal with one attribute read.
-        self._pre_inits: dict[Any, Iterator[int]] = {}
-        self._post_inits: dict[Any, Iterator[int]] = {}
+        #: sender -> itertools.count per init signal: next() is atomic, so threads of one request never lose a
+        #: count, and the init wrappers reach the dict of their own signal with one attribute read (a new
+        #: sender's counter comes from :meth:`init_counter`).
+        self.pre_init_counters: dict[Any, Iterator[int]] = {}
+        self.post_init_counters: dict[Any, Iterator[int]] = {}
         self._init_examples: dict[tuple[str, Any], dict[str, Any]] = {}
-        # model -> what notes the distinct rows its loaded instances were built from (_Distinct.adder), called
-        # at pre_init; None once MAX_DISTINCT rows were seen (then the hot path is one dict read). The
-        # _Distinct of every model, for the summary.
-        self._distinct: dict[Any, Callable[[Any], None] | None] = {}
+        #: model -> what notes the distinct rows its loaded instances were built from (``_Distinct.adder``),
+        #: called by the pre_init wrapper; None once MAX_DISTINCT rows were seen (then the hot path is one dict
+        #: read). The _Distinct of every model, for the summary.
+        self.distinct_rows: dict[Any, Callable[[Any], None] | None] = {}
         self._distinct_all: dict[Any, _Distinct] = {}
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
@@ -73,7 +79,7 @@ class Recording:
     def count(self, signal: str, sender: Any = None) -> int:
         """Exact number of sends of ``signal`` (its name, e.g. ``"post_save"``), from ``sender`` if given
         (a model class, or its label such as ``"auth.User"``, or the string sender itself)."""
-        wanted = None if sender is None else events.sender_label(sender)
+        wanted = None if sender is None else labels.sender_label(sender)
         if signal in INIT_SIGNALS:
             return sum(row[signal] for row in self.inits if wanted is None or row["sender"] == wanted)
         total: int = sum(
@@ -90,15 +96,15 @@ class Recording:
         """``pre_init``/``post_init`` counts per model, aggregated because a queryset sends two per row."""
         if self._final_inits is not None:
             return self._final_inits
-        return self._summarise_inits(dict(self._pre_inits), dict(self._post_inits))
+        return self._summarise_inits(dict(self.pre_init_counters), dict(self.post_init_counters))
 
     def _summarise_inits(self, pre: dict[Any, Iterator[int]], post: dict[Any, Iterator[int]]) -> list[dict[str, Any]]:
         rows: dict[str, dict[str, Any]] = {}
         counters = [(("pre_init", sender), c) for sender, c in pre.items()]
         counters += [(("post_init", sender), c) for sender, c in post.items()]
         for (name, sender), counter in counters:
-            label = events.sender_label(sender)
-            if events.is_toolbar_label(label):
+            label = labels.sender_label(sender)
+            if labels.is_toolbar_label(label):
                 continue
             # Reading an itertools.count consumes one value; read from a copy so the live one stays exact.
             value = int(repr(counter)[6:-1])
@@ -123,8 +129,9 @@ class Recording:
 
     def stats(self) -> dict[str, Any]:
         """What the panel would show for this recording: groups, summary and findings, built by the panel's
-        own ``stats.build_stats``, so a test and the toolbar always agree."""
-        from dt_signals_panel.stats import build_stats  # stats imports this module
+        own ``stats.build_stats``, so a test and the toolbar always agree. Imported here, not at the top:
+        recording needs none of it, and ``stats`` reads a recording through ``shapes.Recorded`` alone."""
+        from dt_signals_panel.stats import build_stats
 
         return build_stats(self)
 
@@ -141,15 +148,16 @@ class Recording:
         self.closed = True
         self._last_site = ([], [])
         self.duration_ms = (time.perf_counter() - self.started) * 1000
-        self._final_inits = self._summarise_inits(self._pre_inits, self._post_inits)
+        self._final_inits = self._summarise_inits(self.pre_init_counters, self.post_init_counters)
         # A thread that inherited our context keeps counting into dicts nobody reads.
-        self._pre_inits, self._post_inits = {}, {}
+        self.pre_init_counters, self.post_init_counters = {}, {}
         self.rows.close()
-        self._distinct, self._distinct_all = {}, {}
+        self.distinct_rows, self._distinct_all = {}, {}
 
-    def _init_counter(self, name: str, sender: Any, named: dict[str, Any]) -> Iterator[int]:
+    # -- the per-send API the wrappers call ----------------------------------------------------------------
+    def init_counter(self, name: str, sender: Any, named: dict[str, Any]) -> Iterator[int]:
         """The counter of the first ``name`` send from ``sender``; its example is taken here, once."""
-        counters = self._pre_inits if name == "pre_init" else self._post_inits
+        counters = self.pre_init_counters if name == "pre_init" else self.post_init_counters
         # Built before taking the lock, never under it: a lock of ours held while we look at the application's
         # objects is how a view creating a row owned by ``request.user`` once hung for good. Two threads may
         # both build an example; the first one in keeps its own.
@@ -162,17 +170,16 @@ class Recording:
                     rows = _Distinct.of(sender, self)
                     if rows is not None:
                         self._distinct_all[sender] = rows
-                        self._distinct[sender] = rows.adder()
+                        self.distinct_rows[sender] = rows.adder()
                 counter = counters[sender] = itertools.count(0)
         return counter
 
-    def _begin(
-        self, name: str, sender: Any, named: dict[str, Any], mode: str, sending: FrameType | None = None
-    ) -> dict[str, Any] | None:
-        """Count the send and, below the cap, build its event. Runs before dispatch, so nested sends made by
-        receivers land after their parent. ``sending`` is the frame that called the send wrapper."""
-        label = events.sender_label(sender)
-        if events.is_toolbar_label(label):
+    def begin(self, name: str, sender: Any, named: dict[str, Any], mode: str, sending: FrameType) -> Event | None:
+        """Count the send and, below the cap, build its event (``None`` when none is kept). Runs before
+        dispatch, so nested sends made by receivers land after their parent. ``sending`` is the frame that
+        called the send wrapper, handed in by it: the call site is looked for from there outwards."""
+        label = labels.sender_label(sender)
+        if labels.is_toolbar_label(label):
             return None
         key = (name, label)
         with self._lock:
@@ -193,7 +200,7 @@ class Recording:
         if mode != "send":
             event["mode"] = mode
         if self.config.call_sites:
-            self._locate(event, detailed, sending or sys._getframe(1))
+            self._locate(event, detailed, sending)
         with self._lock:
             self.events.append(event)
         return event
@@ -224,7 +231,7 @@ class Recording:
             frame = frame.f_back
         return user_frame, nearest
 
-    def _locate(self, event: dict[str, Any], with_stack: bool, sending: FrameType) -> None:
+    def _locate(self, event: Event, with_stack: bool, sending: FrameType) -> None:
         user_frame, nearest = self._walk(sending)
         if nearest is not None:
             event["via"] = nearest.f_globals.get("__name__", "")
@@ -246,32 +253,29 @@ class Recording:
         # objects are held so that their ids stay theirs; a code object holds no frame and no local.
         key = (id(user_frame), id(code), user_frame.f_lasti)
         if key != self._last_key or not _same_site(user_frame, *self._last_site):
-            self.stacks.append(events.stack_of(sending, self.config.stack_hidden))
+            masked: list[str] = []
+            self.stacks.append(events.stack_of(sending, self.config.stack_hidden, self.config, masked))
+            self._masked.update(masked)
             self._last_key, self._last_site = key, _site_of(user_frame)
             self._last_stack_id = len(self.stacks) - 1
         event["stack"] = self._last_stack_id
 
-    def _site_of_query(self, sending: FrameType, into: dict[str, Any]) -> None:
+    def _site_of_query(self, sending: FrameType, into: Event) -> None:
         """The call site, as ``_locate`` finds it, of the query building instances right now (no stack)."""
         if self.config.call_sites:
             self._locate(into, False, sending)
 
-    def _finish(
-        self,
-        event: dict[str, Any] | None,
-        started: float,
-        result: Any,
-        error: BaseException | None,
-        timings: list[Any] | None,
+    def finish(
+        self, event: Event, started: float, result: Any, error: BaseException | None, timings: list[Any]
     ) -> None:
-        if event is None:
-            return
+        """After dispatch (or when it raised): the time, error and receivers of the send whose event
+        :meth:`begin` kept, then the masked values' echoes scrubbed from what the receivers added."""
         event["ms"] = round((time.perf_counter() - started) * 1000, 3)
         if error is not None:
             event["error"] = events.describe_exception(error)
         # Receivers that ran, even when one raised: the ones before it and the one that raised have timings.
-        ran = result if isinstance(result, list) else [(receiver, None) for receiver, _ in timings or ()]
-        event["receivers"] = events.describe_receivers(ran, timings or [])
+        ran = result if isinstance(result, list) else [(receiver, None) for receiver, _ in timings]
+        event["receivers"] = events.describe_receivers(ran, timings)
         self._masked.update(masking.finish(event))
 
 
@@ -297,7 +301,7 @@ class _Distinct:
         #: Instances built for a row already built in this recording (an itertools.count: atomic).
         self.copies = itertools.count(0)
         #: Where the first copy was built (the query's call site), once one was.
-        self.found: dict[str, Any] | None = None
+        self.found: Event | None = None
         self.recording = recording
 
     @classmethod
@@ -329,13 +333,13 @@ class _Distinct:
                 return
             add(pk)
             if len(pks) >= MAX_DISTINCT:
-                self.recording._distinct[self.sender] = None
+                self.recording.distinct_rows[self.sender] = None
 
         return seen
 
     def copied(self, sending: FrameType) -> None:
         """The first copy of a row: where the query that built it was made."""
-        found: dict[str, Any] = {}
+        found: Event = {}
         self.recording._site_of_query(sending, found)
         self.found = found
 
@@ -426,7 +430,7 @@ class capture:
     def __init__(self, config: Config | None = None) -> None:
         self.config = config or get_config()
         self.recording = Recording(self.config, tracked_signals(self.config))
-        self._token: Token[tuple[Recording, ...]] | None = None
+        self._token: Token[tuple[Sink, ...]] | None = None
 
     def __enter__(self) -> Recording:
         install(self.recording.signals)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.contrib.auth import signals as auth_signals
 from django.db.models import signals as model_signals
 from django.dispatch import Signal
@@ -31,16 +33,28 @@ SAVE_SIGNALS = frozenset({"pre_save", "post_save"})
 
 def tracked_signals(config: Config) -> dict[Signal, str]:
     """Built-in signals plus every importable ``EXTRA_SIGNALS`` path (a bad path is reported by check
-    ``dt_signals_panel.E004`` rather than breaking requests)."""
+    ``dt_signals_panel.E004`` rather than breaking requests). An extra signal is named by its last dotted
+    part (``order_placed``) unless that name is taken by another tracked signal (a built-in one, or
+    ``shop.signals.order_placed`` beside ``billing.signals.order_placed``): then by its whole path, so two
+    signals never share a group."""
     tracked = {signal: name for name, signal in BUILTIN.items()}
+    extra: dict[Signal, str] = {}
     for path in config.extra_signals:
         try:
             signal = import_string(path)
         except Exception:  # not only ImportError: a module may fail at import for any reason
             continue
-        if isinstance(signal, Signal) and signal not in tracked:
-            tracked[signal] = path.rsplit(".", 1)[-1]
+        if isinstance(signal, Signal) and signal not in tracked and signal not in extra:
+            extra[signal] = path
+    short = Counter(_short(path) for path in extra.values())
+    for signal, path in extra.items():
+        name = _short(path)
+        tracked[signal] = name if short[name] == 1 and name not in BUILTIN else path
     return tracked
+
+
+def _short(path: str) -> str:
+    return path.rsplit(".", 1)[-1]
 
 
 def order(name: str) -> int:

@@ -9,17 +9,13 @@ the same stats, so a test and the toolbar always agree.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dt_signals_panel import kinds, masking, signals
-
-if TYPE_CHECKING:
-    from dt_signals_panel.recorder import Recording
+from dt_signals_panel.shapes import Event, Recorded
 
 #: Bumped when the shape of the stats changes, so a stored toolbar from an older version is recognised.
 STATS_VERSION = 3
-
-Event = dict[str, Any]
 
 
 def receiver_times(events: Sequence[Event]) -> list[dict[str, Any]]:
@@ -90,7 +86,7 @@ def _renumber_stacks(groups: list[dict[str, Any]], stacks: Sequence[Any]) -> lis
     return result
 
 
-def build_stats(recording: Recording) -> dict[str, Any]:
+def build_stats(recording: Recorded) -> dict[str, Any]:
     """The panel's stats: JSON primitives only, never empty (djdt reads an empty dict as 'panel off')."""
     events = recording.events
     grouped: dict[str, list[Event]] = {}
@@ -100,11 +96,11 @@ def build_stats(recording: Recording) -> dict[str, Any]:
     for (name, _sender), n in recording.counts().items():
         counts[name] = counts.get(name, 0) + n
     names = sorted(set(counts) | set(grouped), key=lambda n: (signals.order(n), n))
-    groups = []
+    groups: list[dict[str, Any]] = []
     for name in names:
         kept = grouped.get(name, [])
         shown = [e for e in kept if not e.get("light")]
-        group = {
+        group: dict[str, Any] = {
             "signal": name,
             "count": counts.get(name, 0),
             "kept": len(kept),

@@ -22,9 +22,10 @@ from django.dispatch import Signal
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from dt_signals_panel import events, kinds
+from dt_signals_panel import events, kinds, labels
 from dt_signals_panel.formatting import site_text_or_unknown
 from dt_signals_panel.recorder import Recording, capture
+from dt_signals_panel.shapes import Event
 from dt_signals_panel.signal_snapshot import SnapshotExpectation
 from dt_signals_panel.signals import INIT_SIGNALS
 from dt_signals_panel.text import event_arguments, format_recording
@@ -91,7 +92,7 @@ def assert_signal_count(recording: Recording, signal: str | Signal, expected: in
     actual = recording.count(name, sender)
     if actual == expected:
         return
-    label = None if sender is None else events.sender_label(sender)
+    label = None if sender is None else labels.sender_label(sender)
     what = name if label is None else _("%(signal)s from %(sender)s") % {"signal": name, "sender": label}
     lines = [
         _("expected %(expected)d %(what)s, got %(actual)d") % {"expected": expected, "what": what, "actual": actual}
@@ -108,7 +109,7 @@ def assert_signal_count(recording: Recording, signal: str | Signal, expected: in
     raise AssertionError("\n".join(lines))
 
 
-def _describe_send(event: dict[str, Any]) -> str:
+def _describe_send(event: Event) -> str:
     where = site_text_or_unknown(event.get("site"))
     return "  " + _("#%(seq)d %(sender)s at %(where)s: %(arguments)s") % {
         "seq": event["seq"],
@@ -155,7 +156,7 @@ def _name(field: str, value: Any) -> Any:
     if field == "model":
         return _model_label(value)
     if field == "sender":
-        return events.sender_label(value)
+        return labels.sender_label(value)
     if field == "receiver" and callable(value):
         return events.receiver_name(value)[0]
     return value

@@ -7,16 +7,13 @@ disagree about what was sent or what was found.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from dt_signals_panel import kinds
 from dt_signals_panel.formatting import clip, show, site_text
-
-if TYPE_CHECKING:
-    from dt_signals_panel.recorder import Recording
+from dt_signals_panel.shapes import Event, Recorded
 
 #: Widest an arguments or receivers cell grows before it is clipped.
 MAX_CELL = 100
@@ -26,7 +23,7 @@ def _clip(text: str) -> str:
     return clip(text, MAX_CELL)
 
 
-def event_arguments(event: dict[str, Any]) -> str:
+def event_arguments(event: Event) -> str:
     parts = [f"{key}={show(value)}" for key, value in event["args"].items()]
     if event.get("credentials"):
         shown = ", ".join(f"{row['key']}: {row['value']} ({row['status']})" for row in event["credentials"])
@@ -36,7 +33,7 @@ def event_arguments(event: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def _receivers(event: dict[str, Any]) -> str:
+def _receivers(event: Event) -> str:
     names = []
     for receiver in event.get("receivers") or ():
         name = receiver["name"]
@@ -54,7 +51,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     ]
 
 
-def format_recording(recording: Recording) -> str:
+def format_recording(recording: Recorded) -> str:
     """Summary, findings, one table per signal (in the panel's order), the per-model ``pre_init`` /
     ``post_init`` counts and the receivers by time."""
     stats = recording.stats()

@@ -33,26 +33,46 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar, Token
 from time import perf_counter
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from django.db.models import Model
 from django.dispatch import Signal
 from django.dispatch.dispatcher import NO_RECEIVERS
 
 from dt_signals_panel import events, snapshots
+from dt_signals_panel.shapes import Event
 from dt_signals_panel.signals import INIT_SIGNALS
 
-if TYPE_CHECKING:
-    from dt_signals_panel.recorder import Recording
+
+class Sink(Protocol):
+    """What a send wrapper asks of an open capture (``recorder.Recording``): its per-send API. Declared here,
+    so that the wrappers stand below the recorder and never import it."""
+
+    closed: bool
+    rows: snapshots.Rows
+    #: sender -> its counter, for each init signal: the hot path is one attribute read and one dict get.
+    pre_init_counters: dict[Any, Iterator[int]]
+    post_init_counters: dict[Any, Iterator[int]]
+    #: model -> what notes the row an instance is built from, given pre_init's ``args`` (distinct rows).
+    distinct_rows: dict[Any, Callable[[Any], None] | None]
+
+    def init_counter(self, name: str, sender: Any, named: dict[str, Any]) -> Iterator[int]: ...
+
+    def begin(self, name: str, sender: Any, named: dict[str, Any], mode: str, sending: FrameType) -> Event | None: ...
+
+    def finish(
+        self, event: Event, started: float, result: Any, error: BaseException | None, timings: list[Any]
+    ) -> None: ...
+
 
 #: The open captures of the current context, innermost last. ``()`` when nothing records.
-open_recordings: ContextVar[tuple[Recording, ...]] = ContextVar("dt_signals_panel_open", default=())
+open_recordings: ContextVar[tuple[Sink, ...]] = ContextVar("dt_signals_panel_open", default=())
 #: The events whose receivers are running (one per open capture), so a nested send knows its parent in each.
-parent_events: ContextVar[tuple[tuple[Recording, int], ...]] = ContextVar("dt_signals_panel_parent", default=())
+parent_events: ContextVar[tuple[tuple[Sink, int], ...]] = ContextVar("dt_signals_panel_parent", default=())
 
 #: Set by a send wrapper just before it hands a send to the signal's own method: (the signal, where its
 #: receivers record their times). Taken and cleared by that signal's ``_live_receivers`` wrapper, so sends
@@ -195,11 +215,11 @@ def _make_init_wrapper(name: str, layer: _Layer) -> Callable[..., Any]:
                 sender = named["sender"] if "sender" in named and not args else _sender_of(args, named)[0]
                 if sender is not _ABSENT:
                     for recording in recordings:
-                        counter = recording._pre_inits.get(sender)
+                        counter = recording.pre_init_counters.get(sender)
                         if counter is None:
-                            counter = recording._init_counter(name, sender, named)
+                            counter = recording.init_counter(name, sender, named)
                         next(counter)
-                        if (seen := recording._distinct.get(sender)) is not None:  # distinct rows, by pk
+                        if (seen := recording.distinct_rows.get(sender)) is not None:  # distinct rows, by pk
                             seen(named.get("args"))
                     pending.values = None if named.get("kwargs") else named.get("args")
             if on_class and getattr(cls, method) is django_method:
@@ -218,9 +238,9 @@ def _make_init_wrapper(name: str, layer: _Layer) -> Callable[..., Any]:
                 sender = named["sender"] if "sender" in named and not args else _sender_of(args, named)[0]
                 if sender is not _ABSENT:
                     for recording in recordings:
-                        counter = recording._post_inits.get(sender)
+                        counter = recording.post_init_counters.get(sender)
                         if counter is None:
-                            counter = recording._init_counter(name, sender, named)
+                            counter = recording.init_counter(name, sender, named)
                         next(counter)
                     values, pending.values = getattr(pending, "values", None), None
                     if type(values) is tuple:
@@ -235,10 +255,10 @@ def _make_init_wrapper(name: str, layer: _Layer) -> Callable[..., Any]:
 
 
 def _begin_all(
-    recordings: tuple[Recording, ...], name: str, sender: Any, named: dict[str, Any], mode: str, sending: FrameType
-) -> tuple[list[tuple[Recording, dict[str, Any] | None]], Token[Any] | None]:
+    recordings: tuple[Sink, ...], name: str, sender: Any, named: dict[str, Any], mode: str, sending: FrameType
+) -> tuple[list[tuple[Sink, Event | None]], Token[Any] | None]:
     """Begin the send's event in every open capture; the token of ``parent_events`` when one was kept."""
-    begun = [(r, r._begin(name, sender, named, mode, sending)) for r in recordings if not r.closed]
+    begun = [(r, r.begin(name, sender, named, mode, sending)) for r in recordings if not r.closed]
     # type(), not isinstance(): a lazy object's __class__ would evaluate it.
     if name in _ROW_SIGNALS and issubclass(type(named.get("instance")), Model):
         _note_rows(begun, name, named)
@@ -249,13 +269,13 @@ def _begin_all(
 _ROW_SIGNALS = frozenset({"pre_save", "post_save", "post_delete"})
 
 
-def _note_rows(begun: list[tuple[Recording, dict[str, Any] | None]], name: str, named: dict[str, Any]) -> None:
+def _note_rows(begun: list[tuple[Sink, Event | None]], name: str, named: dict[str, Any]) -> None:
     """Row state: what a save changes (on its event, per recording), and what the database holds after it."""
     instance, using = named["instance"], named.get("using")
     if name == "pre_save":
         for recording, event in begun:
             if event is not None:
-                events._note_changes(event, instance, named.get("update_fields"), recording.rows, using)
+                events.note_changes(event, instance, named.get("update_fields"), recording.rows, using)
         return
     live = tuple(recording for recording, _ in begun)
     if name == "post_save":
@@ -265,14 +285,15 @@ def _note_rows(begun: list[tuple[Recording, dict[str, Any] | None]], name: str, 
 
 
 def _finish_all(
-    begun: list[tuple[Recording, dict[str, Any] | None]],
+    begun: list[tuple[Sink, Event | None]],
     timings: list[Any],
     started: float,
     result: Any,
     error: BaseException | None,
 ) -> None:
     for recording, event in begun:
-        recording._finish(event, started, result, error, timings)
+        if event is not None:
+            recording.finish(event, started, result, error, timings)
 
 
 class _Timed:

@@ -25,7 +25,7 @@ from django.utils.functional import SimpleLazyObject, lazystr
 from django.utils.translation import gettext_lazy
 
 import dt_signals_panel
-from dt_signals_panel import events, signals
+from dt_signals_panel import events, labels, signals
 from dt_signals_panel.conf import get_config
 from tests.conftest import PANEL_ID, open_panel, request_id_of
 from tests.test_observer_effect import view_part
@@ -133,7 +133,7 @@ def test_a_view_creating_a_row_owned_by_request_user_returns_with_the_toolbar_on
     assert Note.objects.filter(owner=user).count() == 2
     stats, _ = open_panel(Client(), outcomes["on"][2])
     example = {row["sender"]: row["example"] for row in stats["inits"]}["testapp.Note"]
-    assert example["kwargs"]["owner"] == events.LAZY_OBJECT
+    assert example["kwargs"]["owner"] == labels.LAZY_OBJECT
 
 
 # -- a cached_property with a fallback ------------------------------------------------------------------
@@ -217,13 +217,13 @@ def test_lazy_arguments_to_every_tracked_signal_are_never_evaluated(name, method
         assert captured.count(name) == 1
         if name == "pre_init":
             (row,) = captured.inits
-            assert row["example"]["kwargs"]["owner"] == events.LAZY_OBJECT
+            assert row["example"]["kwargs"]["owner"] == labels.LAZY_OBJECT
         return
     assert captured is not None
     (event,) = captured.events
-    assert event["args"]["extra"] == [events.LAZY_OBJECT, {"item": events.LAZY_OBJECT}]
+    assert event["args"]["extra"] == [labels.LAZY_OBJECT, {"item": labels.LAZY_OBJECT}]
     if "instance" in ARGUMENTS[name]:
-        assert event["args"]["instance"] == events.LAZY_OBJECT
+        assert event["args"]["instance"] == labels.LAZY_OBJECT
     if not seen[False][0]:  # no receiver of Django's evaluated anything: neither did the panel
         assert seen[True][0] == []
 
@@ -231,8 +231,8 @@ def test_lazy_arguments_to_every_tracked_signal_are_never_evaluated(name, method
 def test_an_evaluated_lazy_object_is_described_by_what_it_wraps():
     user = SimpleLazyObject(lambda: Author(name="Ann"))
     assert user.name == "Ann"  # the application evaluated it
-    assert events.describe(user, get_config()) == "testapp.Author (unsaved) “Ann”"
-    assert events.describe(lazystr("x"), get_config()) == events.LAZY_VALUE
+    assert labels.describe(user, get_config()) == "testapp.Author (unsaved) “Ann”"
+    assert labels.describe(lazystr("x"), get_config()) == labels.LAZY_VALUE
 
 
 def test_a_lazy_user_sent_through_the_toolbar_is_not_loaded(client):
@@ -241,7 +241,7 @@ def test_a_lazy_user_sent_through_the_toolbar_is_not_loaded(client):
     assert on == off == {"loaded": 0}
     stats, _ = open_panel(client, request_id_of(response))
     (event,) = [e for g in stats["groups"] if g["signal"] == "user_logged_out" for e in g["events"]]
-    assert event["args"]["user"] == events.LAZY_OBJECT
+    assert event["args"]["user"] == labels.LAZY_OBJECT
 
 
 # -- nothing of the application runs while the panel looks ----------------------------------------------
@@ -394,7 +394,7 @@ def test_a_label_computes_the_text_of_a_str_made_of_field_values():
             "owner": models.ForeignKey(Author, on_delete=models.CASCADE),
         }
         cls = type(f"Shape{shape}", (models.Model,), attrs)
-        texts[shape] = events.instance_label(cls(owner_id=3, **values), get_config())
+        texts[shape] = labels.instance_label(cls(owner_id=3, **values), get_config())
     assert texts == {
         "field": "testapp.Shapefield #7 “box”",
         "fstring": "testapp.Shapefstring #7 “box (005) Decimal('1.50')”",
@@ -479,13 +479,13 @@ def test_a_label_is_the_pk_alone_when_str_would_run_code_or_read_what_is_not_loa
             app_label = "testapp"
 
     config = get_config()
-    assert events.instance_label(Related(id=1, title="t", author_id=2), config) == "testapp.Related #1"
-    assert events.instance_label(Method(id=1, title="t"), config) == "testapp.Method #1"
-    assert events.instance_label(Default(id=1), config) == "testapp.Default #1"
+    assert labels.instance_label(Related(id=1, title="t", author_id=2), config) == "testapp.Related #1"
+    assert labels.instance_label(Method(id=1, title="t"), config) == "testapp.Method #1"
+    assert labels.instance_label(Default(id=1), config) == "testapp.Default #1"
     # A deferred field is not in __dict__: no text rather than a query.
     deferred = Author(id=4, name="x")
     del deferred.__dict__["name"]
-    assert events.instance_label(deferred, config) == "testapp.Author #4"
+    assert labels.instance_label(deferred, config) == "testapp.Author #4"
 
 
 def test_labels_of_django_users_and_sessions_read_the_username_and_mask_the_session_key(db):
@@ -493,9 +493,9 @@ def test_labels_of_django_users_and_sessions_read_the_username_and_mask_the_sess
 
     user = get_user_model()(id=3, username="alice")
     config = get_config()
-    assert events.instance_label(user, config) == "auth.User #3 “alice”"
+    assert labels.instance_label(user, config) == "auth.User #3 “alice”"
     session = Session(session_key="abc123secret", session_data="x", expire_date=datetime.datetime(2030, 1, 1))
-    label = events.instance_label(session, config)
+    label = labels.instance_label(session, config)
     assert "abc123secret" not in label
     # A credential model is named by its masked pk and a short keyed digest, never by its __str__.
     assert re.fullmatch(r"sessions\.Session #•••••••• [0-9a-f]{6}", label), label
@@ -504,7 +504,7 @@ def test_labels_of_django_users_and_sessions_read_the_username_and_mask_the_sess
 def test_labelling_leaves_no_trace_on_the_instance():
     author = Author(id=5, name="Ann")
     before = dict(author.__dict__)
-    assert events.instance_label(author, get_config()) == "testapp.Author #5 “Ann”"
+    assert labels.instance_label(author, get_config()) == "testapp.Author #5 “Ann”"
     assert author.__dict__ == before
 
 

@@ -44,6 +44,7 @@ BAD: list[tuple[Any, dict[str, Any], str]] = [
     ({}, {"HIDE_IN_STACKTRACES": "tests"}, "dt_signals_panel.W003"),
     ({}, {"HIDE_IN_STACKTRACES": [None]}, "dt_signals_panel.W003"),
     ({}, {"ENABLE_STACKTRACES": "no"}, "dt_signals_panel.W004"),
+    ({}, {"ENABLE_STACKTRACES_LOCALS": "yes"}, "dt_signals_panel.W005"),
 ]
 IDS = [f"{case[2]}-{i}" for i, case in enumerate(BAD)]
 #: djdt's own SQL panel fails on a `None` in HIDE_IN_STACKTRACES, which is djdt's to judge; every other bad

@@ -8,12 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from debug_toolbar.settings import CONFIG_DEFAULTS
 from debug_toolbar.toolbar import DebugToolbar
 from django.contrib.auth.models import User
 from django.test import override_settings
 
 from dt_signals_panel import capture, testing
-from dt_signals_panel.conf import _DJDT_HIDE_DEFAULT
 from tests.testapp import framework_views
 from tests.testapp.models import Author, Book
 
@@ -24,7 +24,7 @@ HIDE_VENDOR = override_settings(
     DEBUG_TOOLBAR_CONFIG={
         "IS_RUNNING_TESTS": False,
         "RENDER_PANELS": False,
-        "HIDE_IN_STACKTRACES": [*_DJDT_HIDE_DEFAULT, "tests.testapp.vendor"],
+        "HIDE_IN_STACKTRACES": [*CONFIG_DEFAULTS["HIDE_IN_STACKTRACES"], "tests.testapp.vendor"],
     }
 )
 

@@ -107,7 +107,7 @@ def test_a_request_wrapper_is_labelled_without_running_its_code():
             return "ran"
 
     wrapper = Wrapper(RequestFactory().get("/p/", {"token": MAGIC}))
-    from dt_signals_panel.events import request_label
+    from dt_signals_panel.labels import request_label
 
     assert request_label(wrapper) == "GET /p/"
     assert wrapper.ran == []
