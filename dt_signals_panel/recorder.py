@@ -318,7 +318,7 @@ class _Distinct:
         """What the ``pre_init`` wrapper calls per instance built: a closure over what it needs, read from its
         cells rather than this object's slots (the hot path: a few C-level operations per row)."""
         pos, pks, copies, add = self.pos, self.pks, self.copies, self.pks.add
-        plain = _PLAIN_KEYS
+        plain, most = _PLAIN_KEYS, MAX_DISTINCT
 
         def seen(args: Any) -> None:
             if type(args) is not tuple or len(args) <= pos:  # built by keyword: no row yet
@@ -332,7 +332,7 @@ class _Distinct:
                     self.copied(sys._getframe(1))
                 return
             add(pk)
-            if len(pks) >= MAX_DISTINCT:
+            if len(pks) >= most:
                 self.recording.distinct_rows[self.sender] = None
 
         return seen
