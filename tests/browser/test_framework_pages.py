@@ -18,21 +18,29 @@ from tests.browser.toolbar import Toolbar
 pytestmark = pytest.mark.browser
 
 
-def admin_login(page: Any, server: DemoServer) -> None:
+def submit_post(page: Any, button: str) -> str:
+    """Click ``button`` of a form and follow the redirect; the POST's toolbar request id, which djdt sends in
+    the ``djdt-request-id`` header (what its History panel lists it by)."""
+    with page.expect_response(lambda r: r.request.method == "POST") as answer, page.expect_navigation():
+        page.click(button)
+    request_id: str = answer.value.headers["djdt-request-id"]
+    page.wait_for_selector("#djDebugPanelList", state="visible")
+    return request_id
+
+
+def admin_login(page: Any, server: DemoServer) -> str:
     page.goto(server.url("/admin/login/?next=/admin/"))
     page.fill("#id_username", "alice")
     page.fill("#id_password", "wonderland")
-    with page.expect_navigation():
-        page.click("input[type=submit]")
-    page.wait_for_selector("#djDebugPanelList", state="visible")
+    return submit_post(page, "input[type=submit]")
 
 
-def switch_to_post(page: Any, path: str) -> None:
-    """Open djdt's History panel and make the last POST to ``path`` the toolbar's request."""
+def switch_to_post(page: Any, request_id: str) -> None:
+    """Open djdt's History panel and make the POST ``request_id`` the toolbar's request, as a person would."""
     page.click("#djDebugPanelList a.HistoryPanel")
     page.wait_for_load_state("networkidle")
-    rows = page.locator("#djdtHistoryRequests tr[data-request-id]")
-    post = rows.filter(has_text="POST").filter(has_text=path).first
+    post = page.locator(f'#djdtHistoryRequests tr[data-request-id="{request_id}"]')
+    expect(post).to_contain_text("POST")
     post.locator(".switchHistory").click()
     expect(post).to_have_class(re.compile(r"djdt-highlighted"))
     page.click("#HistoryPanel .djDebugClose")
@@ -47,9 +55,9 @@ def every_row_has_a_call_site(toolbar: Toolbar) -> None:
 
 
 def test_the_admin_login_post_shows_framework_call_sites_and_counts_no_redundant_save(page, shadow_demo):
-    admin_login(page, shadow_demo)
+    login = admin_login(page, shadow_demo)
     toolbar = Toolbar(page, shadow_demo)
-    switch_to_post(page, "/admin/login/")
+    switch_to_post(page, login)
     panel = toolbar.open_panel()
     every_row_has_a_call_site(toolbar)
     expect(panel.locator(".djdt-sig-framework").first).to_have_text("framework code")
@@ -67,11 +75,9 @@ def test_an_admin_edit_is_framework_code_with_advice_about_save_model(page, shad
     page.click("a.demo-link")
     stock = page.locator("#id_stock")
     stock.fill(str(int(stock.input_value()) % 20 + 1))
-    with page.expect_navigation():
-        page.click("input[name=_save]")
+    edit = submit_post(page, "input[name=_save]")
     toolbar = Toolbar(page, shadow_demo)
-    page.wait_for_selector("#djDebugPanelList", state="visible")
-    switch_to_post(page, "/change/")
+    switch_to_post(page, edit)
     panel = toolbar.open_panel()
     every_row_has_a_call_site(toolbar)
     expect(toolbar.section("post_save").locator("td.djdt-sig-site").first).to_contain_text("in save_model")
@@ -121,11 +127,9 @@ def test_the_shops_own_save_on_the_admin_page_is_still_a_problem_with_its_call_s
     page.goto(shadow_demo.url("/django/admin-edit/"))
     page.click("a.demo-link")
     page.fill("#id_sku", page.locator("#id_sku").input_value().lower())
-    with page.expect_navigation():
-        page.click("input[name=_save]")
-    page.wait_for_selector("#djDebugPanelList", state="visible")
+    edit = submit_post(page, "input[name=_save]")
     toolbar = Toolbar(page, shadow_demo)
-    switch_to_post(page, "/change/")
+    switch_to_post(page, edit)
     panel = toolbar.open_panel()
     every_row_has_a_call_site(toolbar)
     assert toolbar.stat("redundant_saves") == "1"
