@@ -143,6 +143,7 @@ def init_example(name: str, named: dict[str, Any], config: Config) -> dict[str, 
         count = len(args) if type(args) is tuple else 0
         return {
             "args": f"{count} positional value{'s' if count != 1 else ''}",
+            "positional": count,
             "kwargs": labels.describe_mapping(kwargs, config, 1) if safe.is_a(kwargs, dict) else {},
         }
     return {}

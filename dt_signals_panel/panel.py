@@ -84,4 +84,13 @@ class SignalActivityPanel(Panel):
     def content(self) -> str:
         from django.template.loader import render_to_string
 
-        return render_to_string(self.template, view_model(self.get_stats()))
+        return render_to_string(self.template, {**view_model(self.get_stats()), "request_id": self.toolbar.request_id})
+
+    @classmethod
+    def get_urls(cls) -> list[Any]:
+        """The export (text and JSON), under the toolbar's own URLs and its access rule."""
+        from django.urls import path
+
+        from dt_signals_panel.export import export_view
+
+        return [path("signal_activity/export/", export_view, name="signal_activity_export")]

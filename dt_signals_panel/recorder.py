@@ -23,7 +23,7 @@ from typing import Any
 from django.db.models import Model
 from django.dispatch import Signal
 
-from dt_signals_panel import events, labels, masking, safe, snapshots
+from dt_signals_panel import callsite, events, labels, masking, safe, snapshots
 from dt_signals_panel.conf import Config, get_config
 from dt_signals_panel.shapes import Event
 from dt_signals_panel.signals import INIT_SIGNALS, tracked_signals
@@ -233,6 +233,11 @@ class Recording:
 
     def _locate(self, event: Event, with_stack: bool, sending: FrameType) -> None:
         user_frame, nearest = self._walk(sending)
+        if user_frame is None:  # under sync_to_async: the user's await line, in the event loop's task
+            hidden = self.config.hidden_modules
+            user_frame = callsite.awaiting_frame(
+                sending, lambda f: _is_module_or_child(f.f_globals.get("__name__", ""), hidden)
+            )
         if nearest is not None:
             event["via"] = nearest.f_globals.get("__name__", "")
         if user_frame is None:

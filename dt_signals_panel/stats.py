@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.apps import apps
+
 from dt_signals_panel import kinds, masking, signals
 from dt_signals_panel.shapes import Event, Recorded
 
 #: Bumped when the shape of the stats changes, so a stored toolbar from an older version is recognised.
-STATS_VERSION = 3
+STATS_VERSION = 4
 
 
 def receiver_times(events: Sequence[Event]) -> list[dict[str, Any]]:
@@ -46,26 +48,60 @@ def receiver_times(events: Sequence[Event]) -> list[dict[str, Any]]:
     return sorted(rows.values(), key=lambda r: (-r["ms"], r["name"]))
 
 
-#: Call sites listed per signal when not every event of it is shown row by row.
-MAX_SITES = 20
+#: Groups of similar sends kept per signal; the sends of the groups past it are counted in one line.
+MAX_GROUPS = 50
+
+#: The arguments whose values make two sends "alike" when they agree (with the sender and the call site):
+#: what a loop repeats. Identities (instance, pk_set, user, origin, request) differ from send to send and
+#: are not part of the shape. Only arguments a light event also carries are used, so the first sends of a
+#: loop (listed row by row) and the rest (only counted) land in one group.
+SHAPE_ARGUMENTS = ("raw", "using", "update_fields", "action")
 
 
-def call_sites(events: Sequence[Event]) -> list[dict[str, Any]]:
-    """Every kept event of one signal summed up by sender and call site, busiest first: what a page that
-    saves thousands of rows needs to see, in a few lines."""
+def _shape(event: Event) -> tuple[Any, ...]:
+    args = event.get("args") or {}
+    return tuple((key, repr(args[key])) for key in SHAPE_ARGUMENTS if key in args)
+
+
+def similar(events: Sequence[Event], listed: set[int]) -> dict[str, Any]:
+    """Every kept event of one signal grouped, as djdt's SQL panel groups similar queries: one group per
+    sender, call site and argument shape, in the order the groups first sent. Each group says how many sends
+    it holds, how many distinct rows they touched, their total dispatch time and which of them are listed
+    row by row (``seqs``); the panel shows one line per group and the listed rows on demand."""
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    touched: dict[tuple[Any, ...], set[tuple[Any, ...]]] = {}
     for event in events:
         site = event.get("site")
-        key = (event["sender"], tuple(site) if site else None)
-        row = rows.get(key)
-        if row is None:
-            row = rows[key] = {"sender": event["sender"], "site": site, "count": 0, "ms": 0.0}
-        row["count"] += 1
-        row["ms"] += event.get("ms", 0.0)
-    ordered = sorted(rows.values(), key=lambda r: (-r["count"], r["sender"]))[:MAX_SITES]
-    for row in ordered:
-        row["ms"] = round(row["ms"], 3)
-    return ordered
+        key = (event["sender"], tuple(site) if site else None, _shape(event))
+        group = rows.get(key)
+        if group is None:
+            group = rows[key] = {
+                "sender": event["sender"],
+                "site": site,
+                "shape": {k: event["args"][k] for k in SHAPE_ARGUMENTS if k in (event.get("args") or {})},
+                "count": 0,
+                "ms": 0.0,
+                "seqs": [],
+            }
+            touched[key] = set()
+        group["count"] += 1
+        group["ms"] += event.get("ms", 0.0)
+        row = event.get("row")
+        if row:
+            touched[key].add((row["model"], row["pk"], row.get("using")))
+        if event["seq"] in listed:
+            group["seqs"].append(event["seq"])
+    ordered = list(rows.items())
+    for key, group in ordered:
+        group["ms"] = round(group["ms"], 3)
+        group["rows"] = len(touched[key])
+    kept = [group for _key, group in ordered[:MAX_GROUPS]]
+    rest = [group for _key, group in ordered[MAX_GROUPS:]]
+    return {
+        "groups": kept,
+        "more_groups": len(rest),
+        "more_events": sum(group["count"] for group in rest),
+    }
 
 
 def _renumber_stacks(groups: list[dict[str, Any]], stacks: Sequence[Any]) -> list[Any]:
@@ -86,6 +122,21 @@ def _renumber_stacks(groups: list[dict[str, Any]], stacks: Sequence[Any]) -> lis
     return result
 
 
+def _with_field_names(row: dict[str, Any]) -> dict[str, Any]:
+    """The first ``pre_init`` example with the names of the fields its positional values were for (Django
+    passes them in ``concrete_fields`` order): "id, name, sku, price…" says more than "6 values"."""
+    example: dict[str, Any] | None = row.get("example")
+    n = example.get("positional") if example else None
+    if not n or example is None:
+        return row
+    try:
+        model = apps.get_model(row["sender"])
+    except (LookupError, ValueError):
+        return row
+    fields = [field.attname for field in model._meta.concrete_fields][:n]
+    return {**row, "example": {**example, "fields": fields}}
+
+
 def build_stats(recording: Recorded) -> dict[str, Any]:
     """The panel's stats: JSON primitives only, never empty (djdt reads an empty dict as 'panel off')."""
     events = recording.events
@@ -100,18 +151,21 @@ def build_stats(recording: Recorded) -> dict[str, Any]:
     for name in names:
         kept = grouped.get(name, [])
         shown = [e for e in kept if not e.get("light")]
-        group: dict[str, Any] = {
-            "signal": name,
-            "count": counts.get(name, 0),
-            "kept": len(kept),
-            "ms": round(sum(e.get("ms", 0.0) for e in kept), 3),
-            "events": shown,
-        }
-        if len(shown) < counts.get(name, 0):
-            group["sites"] = call_sites(kept)
-        groups.append(group)
+        alike = similar(kept, {e["seq"] for e in shown})
+        groups.append(
+            {
+                "signal": name,
+                "count": counts.get(name, 0),
+                "kept": len(kept),
+                "ms": round(sum(e.get("ms", 0.0) for e in kept), 3),
+                "events": shown,
+                "similar": alike["groups"],
+                "more_groups": alike["more_groups"],
+                "more_events": alike["more_events"],
+            }
+        )
     stacks = _renumber_stacks(groups, recording.stacks)
-    inits = recording.inits
+    inits = [_with_field_names(row) for row in recording.inits]
     found = kinds.find_all(recording)
     receivers = receiver_times(events)
     summary = {

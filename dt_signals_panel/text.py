@@ -7,6 +7,7 @@ disagree about what was sent or what was found.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -54,7 +55,12 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 def format_recording(recording: Recorded) -> str:
     """Summary, findings, one table per signal (in the panel's order), the per-model ``pre_init`` /
     ``post_init`` counts and the receivers by time."""
-    stats = recording.stats()
+    return format_stats(recording.stats())
+
+
+def format_stats(stats: dict[str, Any]) -> str:
+    """:func:`format_recording` from stats alone: what the panel's "copy as text" gives for a stored
+    request."""
     summary = stats["summary"]
     lines = [
         _("%(signals)d signals: %(saves)d saves, %(deletes)d deletes, %(rows)d rows loaded")

@@ -78,3 +78,15 @@ def test_hide_in_stacktraces_hides_frames_and_marks_the_call_site_as_framework_c
 def test_call_sites_can_be_turned_off(visit):
     opened = visit("/create/")
     assert all("site" not in e and "stack" not in e for e in opened.events("post_save"))
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_sends_made_under_sync_to_async_name_the_views_await_lines(avisit):
+    opened = await avisit("/async-create/")
+    created, saved = opened.events("post_save")
+    for event, text in ((created, "Author.objects.acreate("), (saved, "await author.asave()")):
+        assert event["site"][0] == views.__file__
+        assert event["site"][1:] == [line_of(views.async_create, text), "async_create"]
+    (failed,) = opened.events("user_login_failed")
+    assert failed["site"][1:] == [line_of(views.async_create, "aauthenticate("), "async_create"]
+    assert "an unknown place" not in opened.content

@@ -150,3 +150,14 @@ def test_database_store_holds_no_credential_value_and_its_rows_are_not_recorded(
         stats, _ = open_panel(client, request_id)
         senders = {e["sender"] for g in stats["groups"] for e in g["events"]}
         assert not {s for s in senders if s.startswith("debug_toolbar.")}
+
+
+def test_the_exports_hold_no_credential_value(client):
+    for request_id in failed_logins(client):
+        for fmt in ("json", "text"):
+            response = client.get("/__debug__/signal_activity/export/", {"request_id": request_id, "format": fmt})
+            assert response.status_code == 200
+            body = response.content.decode()
+            assert "user_login_failed" in body
+            for secret in [*SECRETS, "hdr-0tp-998877", "qs-556677"]:
+                assert secret not in body, (fmt, secret)

@@ -35,7 +35,7 @@ def test_the_same_row_saved_twice_is_a_redundant_save_with_both_call_sites(visit
     assert "redundant save" in opened.content
     assert "1 redundant save" in opened.response.content.decode()  # the toolbar's nav subtitle
     # the rows involved are highlighted
-    assert opened.content.count("djdt-sig-redundant") >= 2
+    assert opened.content.count("djdt-sig-marked") >= 2
 
 
 def test_a_save_that_changed_nothing_since_load_is_a_redundant_save(visit):

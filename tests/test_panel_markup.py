@@ -56,3 +56,55 @@ def test_no_controls_when_nothing_was_sent(visit):
     opened = visit("/")
     assert "djdt-sig-controls" not in opened.content
     assert "No auth or model signal was sent during this request." in opened.content
+
+
+def test_an_empty_page_has_no_zero_tiles_and_counts_read_in_the_singular_or_plural(visit):
+    assert "djdt-sig-summary" not in visit("/").content
+    opened = visit("/create/")
+    assert re.search(r'data-stat="rows_loaded"><strong>1</strong> instance initialised</li>', opened.content)
+    assert re.search(r'data-stat="signals"><strong>6</strong> signals</li>', opened.content)
+    assert re.search(r'data-stat="deletes"><strong>0</strong> deletes</li>', opened.content)
+
+
+def test_each_signal_has_the_columns_its_arguments_call_for_and_one_line_per_send(visit):
+    opened = visit("/create/")
+    heads = re.findall(
+        r'<table class="djdt-sig-table djdt-sig-events" data-signal="(\w+)">\s*<thead><tr>(.*?)</tr>',
+        opened.content,
+        re.S,
+    )
+    columns = {signal: re.findall(r"<th[^>]*>(.*?)</th>", head) for signal, head in heads}
+    assert columns["post_save"] == [
+        "#",
+        "Sender",
+        "instance",
+        "created",
+        "using",
+        "More",
+        "Receivers",
+        "Dispatch (ms)",
+        "Sent from",
+    ]
+    assert columns["pre_save"] == [
+        "#",
+        "Sender",
+        "instance",
+        "using",
+        "More",
+        "Receivers",
+        "Dispatch (ms)",
+        "Sent from",
+    ]
+    # raw=False and update_fields=None say nothing: they are not on the line, only in the full list.
+    first = opened.content.split('id="sigMain_', 2)[1].split("</tr>", 1)[0]
+    assert "raw=" not in first.split("<details", 1)[0]
+    assert "update_fields=[name]" in opened.content  # the second save's, where it says something
+
+
+def test_the_first_pre_init_names_the_fields_its_values_were_for(visit):
+    from tests.testapp.models import Author
+
+    Author.objects.bulk_create([Author(name="Ann"), Author(name="Bo")])
+    opened = visit("/load/")
+    assert re.search(r"\d+ values?: id, name", opened.content)
+    assert "positional value" not in opened.content

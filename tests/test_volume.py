@@ -18,18 +18,28 @@ def ten_authors_saved_in_one_loop(visit):
         return visit("/findings/every-author/")
 
 
-def test_past_shown_per_signal_the_rows_are_summed_up_by_call_site_with_exact_counts(ten_authors_saved_in_one_loop):
+def test_alike_sends_of_one_loop_are_one_group_line_with_exact_counts_and_the_listed_rows_under_it(
+    ten_authors_saved_in_one_loop,
+):
     opened = ten_authors_saved_in_one_loop
     group = opened.group("pre_save")
     assert group["count"] == 10
     assert group["kept"] == 10
     assert len(group["events"]) == 3
-    (site,) = group["sites"]
-    assert site["sender"] == "testapp.Author"
-    assert site["count"] == 10
-    assert site["site"][2] == "save_every_author"
-    assert "Showing 3 of 10: 7 more pre_save events" in opened.content
+    (alike,) = group["similar"]
+    assert alike["sender"] == "testapp.Author"
+    assert alike["count"] == 10
+    assert alike["rows"] == 10
+    assert alike["site"][2] == "save_every_author"
+    assert alike["shape"] == {"raw": False, "using": "default", "update_fields": None}
+    assert alike["seqs"] == [e["seq"] for e in group["events"]]
     assert opened.stats["summary"]["shown"] == 6
+    # One folded line per group, saying what it sums; the listed rows sit under it.
+    assert opened.content.count('class="djdt-sig-group-line') == 2
+    assert opened.content.count('<tbody class="djdt-sig-bundle djdt-sig-folded">') == 2
+    assert "10 sends in 1 groups of alike sends" not in opened.content
+    assert "3 of 10 listed row by row, under their groups" in opened.content
+    assert ">10\N{MULTIPLICATION SIGN}</button>" in opened.content
 
 
 def test_alike_redundant_saves_are_one_finding_that_says_how_many_rows(ten_authors_saved_in_one_loop):

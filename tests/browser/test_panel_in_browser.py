@@ -41,7 +41,7 @@ def test_summary_groups_and_counts_of_a_redundant_save(page, demo: DemoServer):
     finding = panel.locator('.djdt-sig-finding[data-kind="saved_again"]')
     expect(finding).to_contain_text(re.compile(r"redundant save: shop\.Product #\d+ was saved 2 times"))
     # Both saves of the row are marked where they sit in the table.
-    expect(toolbar.section("post_save").locator("tr.djdt-sig-redundant")).to_have_count(2)
+    expect(toolbar.section("post_save").locator("tr.djdt-sig-marked")).to_have_count(2)
     # Numbers line up on the right, though djdt's reset aligns every cell left.
     cell = toolbar.section("pre_save").locator("td.djdt-sig-num").first
     assert cell.evaluate("(td) => getComputedStyle(td).textAlign") == "right"
@@ -263,10 +263,11 @@ def test_a_page_with_hundreds_of_events_filters_down_to_one_product(page, shadow
     toolbar = Toolbar(page, shadow_demo).visit("/saves/restock/")
     panel = toolbar.open_panel()
     assert toolbar.stat("saves") == "200"
-    # SHOWN_PER_SIGNAL (100) rows per signal are listed; the panel says so and sums the rest by call site.
+    # SHOWN_PER_SIGNAL (100) rows per signal are listed, folded under their group's line.
     expect(toolbar.section("post_save").locator("tr.djdt-sig-event")).to_have_count(100)
-    expect(toolbar.section("post_save").locator(".djdt-sig-more")).to_contain_text("Showing 100 of 200")
     events = panel.locator("tr.djdt-sig-event:visible")
+    expect(events).to_have_count(0)
+    panel.locator('[data-sig-action="expand"]').click()
     expect(events).to_have_count(200)
     panel.locator('input[data-sig-filter="text"]').fill("grinder no. 42")
     expect(events).to_have_count(2)

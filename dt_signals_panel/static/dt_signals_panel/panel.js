@@ -52,16 +52,32 @@ function filter(panel) {
     let total = 0;
     for (const section of panel.querySelectorAll(".djdt-sig-section[data-signal]")) {
         let visible = 0;
-        for (const row of section.querySelectorAll(":scope > table > tbody > tr[data-sender]")) {
-            const show = matches(row, section.dataset.signal);
-            setHidden(row, !show);
-            // The stack trace row, just after its event, follows it whether it is open or not.
-            const details = row.nextElementSibling;
-            if (details?.id.startsWith("sigDetails_")) {
-                setHidden(details, !show);
+        const sectionSignal = section.dataset.signal;
+        const bundles = section.querySelectorAll(":scope > table > tbody");
+        for (const bundle of bundles) {
+            let inBundle = 0;
+            const line = bundle.querySelector(":scope > tr.djdt-sig-group-line");
+            const rows = bundle.querySelectorAll(":scope > tr[data-sender]:not(.djdt-sig-group-line)");
+            for (const row of rows) {
+                const show = matches(row, sectionSignal);
+                setHidden(row, !show);
+                // The stack trace row, just after its event, follows it whether it is open or not.
+                const details = row.nextElementSibling;
+                if (details?.id.startsWith("sigDetails_")) {
+                    setHidden(details, !show);
+                }
+                inBundle += show;
+                total += 1;
             }
-            visible += show;
-            total += 1;
+            visible += inBundle;
+            if (line) {
+                // A group's line stays while its own text or one of its rows matches; the text filter shows
+                // the matching rows of a folded group.
+                const lineShown = inBundle > 0 || matches(line, sectionSignal);
+                setHidden(line, !lineShown);
+                bundle.classList.toggle("djdt-sig-searching", Boolean(text) && inBundle > 0);
+                visible += lineShown && inBundle === 0;
+            }
         }
         shown += visible;
         // A signal with nothing left to show is hidden, header and all.
@@ -95,9 +111,99 @@ function filter(panel) {
             ? status.dataset.template.replace("{shown}", shown).replace("{total}", total)
             : "";
     }
+    const covers = panel.querySelector(".djdt-sig-covers");
+    if (covers) {
+        covers.hidden = !filtered;
+    }
     const none = panel.querySelector(".djdt-sig-nomatch");
     if (none) {
         none.hidden = shown > 0 || total === 0;
+    }
+}
+
+function clearFilters(panel) {
+    for (const control of panel.querySelectorAll("[data-sig-filter]")) {
+        control.value = "";
+    }
+    filter(panel);
+}
+
+// Bring listed rows into view: unfold their section and group, drop a filter that hides them, outline them,
+// scroll the first to the middle and give it the focus (so the keyboard carries on from there). Used by the
+// findings' links, the rows' marks and "stack as #N"; a plain `href="#..."` does nothing inside the
+// toolbar's shadow root.
+function reveal(panel, targets) {
+    if (!targets.length) {
+        return;
+    }
+    if (targets.some((target) => target.closest(`.${HIDDEN}`))) {
+        clearFilters(panel);
+    }
+    for (const marked of panel.querySelectorAll(".djdt-sig-target")) {
+        marked.classList.remove("djdt-sig-target");
+    }
+    for (const target of targets) {
+        const section = target.closest(".djdt-sig-section");
+        if (section) {
+            fold(section, false);
+        }
+        const bundle = target.closest(".djdt-sig-bundle");
+        if (bundle) {
+            openGroup(bundle, true);
+        }
+        target.classList.add("djdt-sig-target");
+    }
+    const first = targets[0];
+    first.setAttribute("tabindex", "-1");
+    first.scrollIntoView({ block: "center" });
+    first.focus({ preventScroll: true });
+}
+
+function openGroup(bundle, open) {
+    bundle.classList.toggle("djdt-sig-folded", !open);
+    bundle.querySelector(".djdt-sig-open")?.setAttribute("aria-expanded", String(open));
+}
+
+function rowsOf(panel, seqs) {
+    return seqs
+        .split(" ")
+        .map((seq) => panel.querySelector(`tr.djdt-sig-event[data-seq="${CSS.escape(seq)}"]`))
+        .filter(Boolean);
+}
+
+function follow(panel, link) {
+    if (link.classList.contains("djdt-sig-goto")) {
+        reveal(panel, rowsOf(panel, link.dataset.seqs));
+    } else if (link.classList.contains("djdt-sig-stack-as")) {
+        const rows = rowsOf(panel, link.dataset.seq);
+        reveal(panel, rows);
+        // Open the stack it names, unless it is open already.
+        const details = rows[0] && panel.querySelector(`#sigDetails_${CSS.escape(link.dataset.seq)}`);
+        if (details && !details.classList.contains("djSelected")) {
+            rows[0].querySelector("button.djToggleSwitch")?.click();
+        }
+    } else {
+        const id = link.getAttribute("href").slice(1);
+        const finding = panel.querySelector(`[id="${CSS.escape(id)}"]`);
+        reveal(panel, finding ? [finding] : []);
+    }
+}
+
+async function copyText(button) {
+    const status = button.closest(".djdt-sig-controls")?.querySelector(".djdt-sig-shown");
+    try {
+        const response = await fetch(button.dataset.url, { credentials: "same-origin" });
+        if (!response.ok) {
+            throw new Error(String(response.status));
+        }
+        await navigator.clipboard.writeText(await response.text());
+        if (status) {
+            status.textContent = button.dataset.done;
+        }
+    } catch {
+        if (status) {
+            status.textContent = button.dataset.failed;
+        }
     }
 }
 
@@ -108,6 +214,12 @@ function setUp() {
     }
     let timer;
     panel.addEventListener("click", (event) => {
+        const link = event.target.closest("a.djdt-sig-goto, a.djdt-sig-stack-as, a.djdt-sig-mark");
+        if (link && panel.contains(link)) {
+            event.preventDefault();
+            follow(panel, link);
+            return;
+        }
         const button = event.target.closest("button");
         if (!button || !panel.contains(button)) {
             return;
@@ -115,9 +227,18 @@ function setUp() {
         if (button.classList.contains("djdt-sig-fold")) {
             const section = button.closest(".djdt-sig-section");
             fold(section, !section.classList.contains(COLLAPSED));
+        } else if (button.classList.contains("djdt-sig-open")) {
+            const bundle = button.closest(".djdt-sig-bundle");
+            openGroup(bundle, bundle.classList.contains("djdt-sig-folded"));
+        } else if (button.dataset.sigAction === "copy") {
+            copyText(button);
         } else if (button.dataset.sigAction) {
+            const collapse = button.dataset.sigAction === "collapse";
             for (const section of panel.querySelectorAll(".djdt-sig-section")) {
-                fold(section, button.dataset.sigAction === "collapse");
+                fold(section, collapse);
+            }
+            for (const bundle of panel.querySelectorAll(".djdt-sig-bundle:has(.djdt-sig-group-line)")) {
+                openGroup(bundle, !collapse);
             }
         }
     });
