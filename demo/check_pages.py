@@ -57,6 +57,11 @@ class Visit:
     # Further checks on the stats and the rendered panel: return a list of problems.
     extra: Callable[[Stats, str], list[str]] | None = None
     asgi: bool = False
+    # A POST that redirects (the admin's) is read from the toolbar's store by the request id djdt puts in the
+    # djdt-request-id header, as the History panel finds it.
+    status: int = 200
+    # Built when the visit runs (a pk the database gave): path and data.
+    prepare: Callable[[], tuple[str, dict[str, str]]] | None = None
 
 
 def events(stats: Stats, signal: str) -> list[dict[str, Any]]:
@@ -131,7 +136,7 @@ def many_inits(stats: Stats, content: str) -> list[str]:
 
 def login_nested(stats: Stats, content: str) -> list[str]:
     (logged_in,) = events(stats, "user_logged_in")
-    saves = events(stats, "pre_save") + events(stats, "post_save")
+    saves = [e for e in events(stats, "pre_save") + events(stats, "post_save") if e["sender"] == "auth.User"]
     parents = {e.get("parent") for e in saves}
     fields = {tuple(e["args"]["update_fields"] or ()) for e in saves}
     return expect(parents == {logged_in["seq"]}, f"update_last_login saves not nested: parents {parents}") + expect(
@@ -216,6 +221,126 @@ def receiver_queries(per_save: int) -> Callable[[Stats, str], list[str]]:
     return check
 
 
+def all_of(*checks: Callable[[Stats, str], list[str]]) -> Callable[[Stats, str], list[str]]:
+    def check(stats: Stats, content: str) -> list[str]:
+        return [problem for each in checks for problem in each(stats, content)]
+
+    return check
+
+
+def every_row_sent_from_somewhere(stats: Stats, content: str) -> list[str]:
+    """Issue 15: a "Sent from" on every row, no finding about "an unknown place", no framework finding in a
+    problem tile."""
+    rows = [e for g in stats["groups"] for e in g["events"]]
+    nowhere = [f"#{e['seq']} {e['signal']} {e['sender']}" for e in rows if not e.get("site")]
+    unknown = [
+        f["message"] for items in stats["findings"].values() for f in items if "an unknown place" in f["message"]
+    ]
+    counted = [
+        family
+        for family, items in stats["findings"].items()
+        if stats["summary"][family] != sum(not f.get("framework") for f in items)
+    ]
+    return (
+        expect(not nowhere, f"rows without a call site: {nowhere}")
+        + expect(not unknown and "an unknown place" not in content, f"findings at an unknown place: {unknown}")
+        + expect(not counted, f"framework findings counted in a tile: {counted}")
+    )
+
+
+def framework_finding(kind: str, pattern: str, severity: str, model: str) -> Callable[[Stats, str], list[str]]:
+    def check(stats: Stats, content: str) -> list[str]:
+        found = [
+            f
+            for items in stats["findings"].values()
+            for f in items
+            if f["kind"] == kind and f.get("model", f.get("sender")) == model
+        ]
+        got = [(f.get("framework"), f.get("pattern"), f.get("severity")) for f in found]
+        return expect(got == [(True, pattern, severity)], f"{kind} findings on {model}: {got}") + expect(
+            'data-framework="true"' in content, "no framework finding in the rendered panel"
+        )
+
+    return check
+
+
+sessions_normal = framework_finding("saved_again", "session_saved_by_django", "info", "sessions.Session")
+
+
+def no_problem_tiles(stats: Stats, content: str) -> list[str]:
+    return expect(
+        stats["summary"]["redundant_saves"] == 0, f"redundant saves counted: {stats['summary']['redundant_saves']}"
+    )
+
+
+def own_redundant_save_still_a_problem(stats: Stats, content: str) -> list[str]:
+    own = [f for f in stats["findings"]["redundant_saves"] if not f.get("framework")]
+    sites = [site[0].replace(os.sep, "/") for f in own for site in f["sites"] if site]
+    return (
+        expect([f["kind"] for f in own] == ["saved_again"], f"the shop's own findings {[f['kind'] for f in own]}")
+        + expect(any(s.endswith("shop/admin.py") for s in sites), f"own finding's sites {sites}")
+        + expect(stats["summary"]["redundant_saves"] == 1, f"tile {stats['summary']['redundant_saves']}")
+    )
+
+
+def distinct_categories(where: str) -> Callable[[Stats, str], list[str]]:
+    def check(stats: Stats, content: str) -> list[str]:
+        row = next((r for r in stats["inits"] if r["sender"] == "shop.Category"), {})
+        (dup,) = [f for f in stats["findings"]["init_hints"] if f["kind"] == "duplicate_rows"] or [{}]
+        site = (dup.get("site") or ["", 0, ""])[0].replace(os.sep, "/")
+        return (
+            expect(row.get("rows") == len(_categories()) and row.get("copies", 0) >= 95, f"Category row {row}")
+            + expect(dup.get("sender") == "shop.Category", f"duplicate_rows finding {dup}")
+            + expect(site.endswith(where), f"duplicate_rows site {site}, wanted {where}")
+            + expect("Distinct rows" in content, "no distinct rows column in the panel")
+        )
+
+    return check
+
+
+def _categories() -> list[Any]:
+    from shop.models import Category
+
+    return list(Category.objects.values_list("pk", flat=True))
+
+
+def _admin_product() -> tuple[str, dict[str, str]]:
+    from shop.models import Product
+    from shop.views import ADMIN_SKU
+
+    product = Product.objects.get(sku=ADMIN_SKU)
+    stock = str(product.stock + 1 if product.stock < 20 else 1)
+    data = {
+        "sku": ADMIN_SKU,
+        "name": product.name,
+        "category": str(product.category_id),
+        "price": "10.00",
+        "stock": stock,
+    }
+    return f"/admin/shop/product/{product.pk}/change/", data
+
+
+def _admin_product_unchanged() -> tuple[str, dict[str, str]]:
+    path, data = _admin_product()
+    data["stock"] = str(int(data["stock"]) - 1 or 20)
+    return path, data
+
+
+def _admin_product_lower_sku() -> tuple[str, dict[str, str]]:
+    path, data = _admin_product()
+    data["sku"] = data["sku"].lower()
+    return path, data
+
+
+def _admin_delete_customer() -> tuple[str, dict[str, str]]:
+    from shop.models import Customer
+
+    customer, _ = Customer.objects.get_or_create(
+        email="admin-delete@example.com", defaults={"name": "Deleted in the admin"}
+    )
+    return f"/admin/shop/customer/{customer.pk}/delete/", {"post": "yes"}
+
+
 SECOND_FACTOR = {"username": "alice", "password": "wonderland", "otp": "123456", "pin": "493817"}
 
 VISITS = [
@@ -285,20 +410,22 @@ VISITS = [
         extra=logged_out_user("builtins.NoneType"),
     ),
     Visit("login form (GET)", "/auth/login/"),
+    # Database sessions: login() creates the session row (cycle_key), SessionMiddleware saves it again.
     Visit(
-        "log in",
+        "log in (database sessions)",
         "/auth/login/",
         "post",
         {"username": "alice", "password": "wonderland"},
-        signals={"user_logged_in": 1, "pre_save": 1, "post_save": 1},
-        inits={"auth.User": 1},
-        extra=login_nested,
+        signals={"user_logged_in": 1, "pre_save": 3, "post_save": 3},
+        inits={"auth.User": 1, "sessions.Session": 2},
+        extra=all_of(login_nested, sessions_normal),
     ),
     Visit(
-        "log out alice",
+        "log out alice (database sessions)",
         "/auth/logout/",
+        # flush() deletes the session row; with no delete receiver on Session, Django's fast delete sends nothing.
         signals={"user_logged_out": 1},
-        inits={"auth.User": 1},
+        inits={"auth.User": 1, "sessions.Session": 2},
         extra=logged_out_user("auth.User"),
     ),
     Visit(
@@ -384,6 +511,93 @@ VISITS = [
         signals={"pre_save": 200, "post_save": 200},
         inits={"shop.Product": 200},
     ),
+    Visit(
+        "a list with select_related",
+        "/load/select-related/",
+        inits={"shop.Product": 100, "shop.Category": 100},
+        extra=distinct_categories("shop/views.py"),
+    ),
+    Visit("admin edit page", "/django/admin-edit/", inits={"shop.Product": 1}),
+    Visit("admin list page", "/django/admin-products/"),
+    # The admin (issue 15), logged in through Django's own LoginView with database sessions: no frame of the
+    # shop's code makes these sends.
+    Visit(
+        "admin login POST (database sessions)",
+        "/admin/login/?next=/admin/",
+        "post",
+        {"username": "alice", "password": "wonderland"},
+        signals={"user_logged_in": 1, "pre_save": 3, "post_save": 3},
+        inits={"auth.User": 1, "sessions.Session": 2},
+        extra=all_of(every_row_sent_from_somewhere, no_problem_tiles, sessions_normal),
+        status=302,
+    ),
+    Visit(
+        "admin change-form POST (stock changed)",
+        "/admin/shop/product/<DEMO-ADMIN>/change/",
+        "post",
+        signals={"pre_save": 2, "post_save": 2},
+        inits={
+            "shop.Product": 1,
+            "shop.Category": 1,
+            "auth.User": 1,
+            "sessions.Session": 1,
+            "admin.LogEntry": 1,
+            "contenttypes.ContentType": 1,
+        },
+        extra=all_of(
+            every_row_sent_from_somewhere,
+            no_problem_tiles,
+            framework_finding("update_fields_would_do", "admin_save", "notice", "shop.Product"),
+        ),
+        status=302,
+        prepare=_admin_product,
+    ),
+    Visit(
+        "admin change-form POST (nothing changed)",
+        "/admin/shop/product/<DEMO-ADMIN>/change/",
+        "post",
+        signals={"pre_save": 2, "post_save": 2},
+        inits={"shop.Product": 1, "shop.Category": 1, "auth.User": 1, "sessions.Session": 1, "admin.LogEntry": 1},
+        extra=all_of(
+            every_row_sent_from_somewhere,
+            no_problem_tiles,
+            framework_finding("nothing_changed", "admin_always_saves", "info", "shop.Product"),
+        ),
+        status=302,
+        prepare=_admin_product_unchanged,
+    ),
+    Visit(
+        "admin change-form POST (the shop's save_related saves again)",
+        "/admin/shop/product/<DEMO-ADMIN>/change/",
+        "post",
+        signals={"pre_save": 3, "post_save": 3},
+        inits={"shop.Product": 1, "shop.Category": 1, "auth.User": 1, "sessions.Session": 1, "admin.LogEntry": 1},
+        extra=all_of(every_row_sent_from_somewhere, own_redundant_save_still_a_problem),
+        status=302,
+        prepare=_admin_product_lower_sku,
+    ),
+    Visit(
+        "admin changelist",
+        "/admin/shop/product/",
+        inits={"shop.Category": 105, "shop.Product": 100, "auth.User": 1, "sessions.Session": 1},
+        extra=distinct_categories("django/contrib/admin/options.py"),
+    ),
+    Visit(
+        "admin delete POST",
+        "/admin/shop/customer/<pk>/delete/",
+        "post",
+        signals={"pre_save": 1, "post_save": 1, "pre_delete": 1, "post_delete": 1},
+        inits={
+            "shop.Customer": 1,
+            "auth.User": 1,
+            "sessions.Session": 1,
+            "admin.LogEntry": 1,
+            "contenttypes.ContentType": 1,
+        },
+        extra=all_of(every_row_sent_from_somewhere, no_problem_tiles),
+        status=302,
+        prepare=_admin_delete_customer,
+    ),
 ]
 
 
@@ -393,15 +607,16 @@ def request_id_of(content: bytes) -> str | None:
 
 
 def check(client: Client, async_client: AsyncClient, visit: Visit) -> list[str]:
+    path, data = visit.prepare() if visit.prepare is not None else (visit.path, visit.data or {})
     if visit.asgi:
-        response = asyncio.run(getattr(async_client, visit.method)(visit.path, visit.data or {}))
+        response = asyncio.run(getattr(async_client, visit.method)(path, data))
     else:
-        response = getattr(client, visit.method)(visit.path, visit.data or {})
-    if response.status_code != 200:
+        response = getattr(client, visit.method)(path, data)
+    if response.status_code != visit.status:
         return [f"status {response.status_code}"]
-    if b"</body>" not in response.content:
+    if visit.status == 200 and b"</body>" not in response.content:
         return ["not an HTML page with a <body>"]
-    request_id = request_id_of(response.content)
+    request_id = request_id_of(response.content) if visit.status == 200 else response.headers.get("djdt-request-id")
     if request_id is None:
         return ["the toolbar is not in the page"]
     toolbar = DebugToolbar.fetch(request_id, PANEL_ID)

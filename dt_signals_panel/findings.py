@@ -264,3 +264,45 @@ def init_hints(inits: Sequence[dict[str, Any]], saves_by_model: dict[str, int]) 
             }
         )
     return hints
+
+
+#: Instances built for rows already built in the request past which the panel flags a model.
+MANY_COPIES = 10
+
+
+def duplicate_rows(inits: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same rows built again and again in one request: ``select_related()`` builds one instance of the
+    joined model per row it returns (105 ``Category`` instances for 5 categories), and a loop that runs the
+    same query builds them anew. Named with the call site of the query that built the first copy."""
+    found = []
+    for row in inits:
+        copies = row.get("copies") or 0
+        if copies < MANY_COPIES:
+            continue
+        rows = row.get("rows") or 0
+        found.append(
+            {
+                "kind": "duplicate_rows",
+                "seqs": [],
+                "sender": row["sender"],
+                "rows": rows,
+                "copies": copies,
+                "site": row.get("site"),
+                "site_kind": row.get("site_kind"),
+                "via": row.get("via"),
+                "message": _(
+                    "duplicate rows: %(instances)d %(model)s instances were built from %(rows)d rows in this "
+                    "request, %(copies)d of them copies of a row already built: select_related() builds one "
+                    "instance per joined row (prefetch_related() builds one per distinct row), and a repeated "
+                    "query builds them anew (%(site)s)"
+                )
+                % {
+                    "instances": rows + copies,
+                    "model": row["sender"],
+                    "rows": rows,
+                    "copies": copies,
+                    "site": _site_text(row.get("site")),
+                },
+            }
+        )
+    return found

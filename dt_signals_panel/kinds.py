@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 
 from django.utils.translation import ngettext_lazy
 
-from dt_signals_panel import findings, query_findings
+from dt_signals_panel import findings, framework, query_findings
 from dt_signals_panel.shapes import Event
 
 #: ``problem``: something to fix (in the subtitle, fails ``testing.assert_no_problems``); ``notice``: worth
@@ -84,6 +84,10 @@ class Kind:
     tile: Tile = "when_found"
     #: The rows a finding points at (its ``seqs``) carry its message as a note and are highlighted.
     notes_rows: bool = False
+    #: The finding is about what the sending code did (a save, a query), so one that framework code made on its
+    #: own is the framework's (``framework.classify``). Not so for a credential in clear or a receiver that
+    #: raised: the receivers and backends at fault are the project's, whoever sent.
+    sender_acts: bool = False
 
     def count_text(self, n: int) -> str:
         return str(self.label % {"n": n})
@@ -134,9 +138,38 @@ def ids(family: str) -> frozenset[str]:
     return frozenset(kind.id for kind in _registry.values() if kind.family == family)
 
 
+def severity_of(finding: Finding) -> Severity:
+    """How grave this finding is: its kind's severity, unless the framework post-pass lowered it
+    (``framework.classify``: a finding the developer's code did not cause)."""
+    own = finding.get("severity")
+    if own in ("problem", "notice", "info"):
+        return own  # type: ignore[no-any-return]
+    kind = _registry.get(finding["kind"])
+    return kind.severity if kind is not None else "notice"
+
+
+def _sender_acts(finding: Finding) -> bool:
+    kind = _registry.get(finding["kind"])
+    return kind is not None and kind.sender_acts
+
+
+def counts_as_problem(finding: Finding, *, include_framework: bool = False) -> bool:
+    """Whether a problem tile, the sidebar subtitle and ``testing.assert_no_problems`` count it."""
+    if include_framework:
+        kind = _registry.get(finding["kind"])
+        return kind is not None and kind.severity == "problem"
+    return severity_of(finding) == "problem"
+
+
+def is_framework(finding: Finding) -> bool:
+    """Made by framework code (the admin, sessions, a reusable app), not the developer's: listed apart."""
+    return bool(finding.get("framework"))
+
+
 def find_all(source: Source) -> dict[str, list[Finding]]:
     """Every family's findings in ``source``: each finder run once, each finding filed under its kind's
-    family (a finding whose kind is not registered is a bug in its finder)."""
+    family (a finding whose kind is not registered is a bug in its finder). Then one pass over them all says
+    which ones framework code is answerable for (``framework.classify``), so that no finder has to."""
     by_family: dict[str, list[Finding]] = {family: [] for family in families()}
     done: set[int] = set()
     for kind in _registry.values():
@@ -145,6 +178,7 @@ def find_all(source: Source) -> dict[str, list[Finding]]:
         done.add(id(kind.finder))
         for finding in kind.finder(source):
             by_family[_registry[finding["kind"]].family].append(finding)
+    framework.classify(by_family, source.events, severity_of, _sender_acts)
     return by_family
 
 
@@ -175,6 +209,10 @@ def _receiver_queries(source: Source) -> list[Finding]:
     return query_findings.queries_per_send(source.events, source.counts(), threshold)
 
 
+def _duplicate_rows(source: Source) -> list[Finding]:
+    return findings.duplicate_rows(source.inits)
+
+
 _REDUNDANT_SAVE = ngettext_lazy("%(n)d redundant save", "%(n)d redundant saves", "n")
 
 
@@ -202,6 +240,7 @@ def _redundant(kind_id: str, words: str) -> Kind:
         allow=AllowShape(one="model", pair=("model", "kind")),
         tile="always",
         notes_rows=True,
+        sender_acts=True,
     )
 
 
@@ -222,6 +261,17 @@ for _kind in (
         AllowShape(one="receiver", pair=("signal", "receiver"), classes=False),
     ),
     Kind("many_instances", "init_hints", "notice", "instances were built", _MANY, _many_instances, _SENDER, "never"),
+    Kind(
+        "duplicate_rows",
+        "init_hints",
+        "notice",
+        "duplicate rows",
+        _MANY,
+        _duplicate_rows,
+        _SENDER,
+        "never",
+        sender_acts=True,
+    ),
 ):
     register(_kind)
 del _kind

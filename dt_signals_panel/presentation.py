@@ -64,6 +64,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column(gettext_lazy("Model")),
         Column("pre_init", NUM),
         Column("post_init", NUM),
+        Column(gettext_lazy("Distinct rows"), NUM),
         Column(gettext_lazy("First pre_init arguments")),
     ),
     "credentials": (
@@ -158,16 +159,19 @@ def finding_rows(findings: dict[str, list[dict[str, Any]]], listed: set[int]) ->
         for finding in findings.get(family, ()):
             kind = kinds.get(finding["kind"])
             seqs = finding.get("seqs") or []
+            severity = kinds.severity_of(finding)
             rows.append(
                 {
                     "kind": finding["kind"],
                     "message": finding["message"],
                     "seqs": seqs,
                     "targets": [seq for seq in seqs if seq in listed],
-                    "severity": kind.severity if kind is not None else "notice",
+                    "severity": severity,
                     "words": kind.words if kind is not None else finding["kind"],
                     "anchor": f"djdt-sig-finding-{len(rows)}",
-                    "alert": kind is not None and kind.severity == "problem",
+                    "alert": severity == "problem",
+                    # Made by framework code on its own: listed apart, marks no row (framework.py).
+                    "framework": kinds.is_framework(finding),
                 }
             )
     return rows
@@ -263,7 +267,7 @@ def view_model(stats: dict[str, Any]) -> dict[str, Any]:
     stacks = stats.get("stacks", [])
     listed = {event["seq"] for group in stats["groups"] for event in group["events"]}
     found = finding_rows(stats["findings"], listed)
-    marks = _marks(found)
+    marks = _marks([row for row in found if not row["framework"]])
     groups = []
     every: list[dict[str, Any]] = []
     # A stack is rendered once, under the first row that has it; the other rows link to that row. A loop
@@ -332,7 +336,8 @@ def view_model(stats: dict[str, Any]) -> dict[str, Any]:
         "not_shown": sum(group["not_listed"] for group in groups),
         "inits": inits,
         "senders": sorted({row["sender"] for row in every} | {row["sender"] for row in inits}),
-        "findings": found,
+        "findings": [row for row in found if not row["framework"]],
+        "framework_findings": [row for row in found if row["framework"]],
         "receivers": stats["receivers"][:20],
         "duration_ms": stats.get("duration_ms"),
         "columns": COLUMNS,

@@ -11,16 +11,19 @@ table read a recording through ``shapes.Recorded`` and are imported only when as
 from __future__ import annotations
 
 import itertools
+import sys
 import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextvars import Token
 from types import FrameType
 from typing import Any
 
+from django.db.models import Model
 from django.dispatch import Signal
 
-from dt_signals_panel import callsite, events, labels, masking, queries, snapshots
+from dt_signals_panel import callsite, events, labels, masking, queries, safe, snapshots
 from dt_signals_panel.conf import Config, get_config
 from dt_signals_panel.shapes import Event
 from dt_signals_panel.signals import INIT_SIGNALS, tracked_signals
@@ -49,6 +52,11 @@ class Recording:
         self.pre_init_counters: dict[Any, Iterator[int]] = {}
         self.post_init_counters: dict[Any, Iterator[int]] = {}
         self._init_examples: dict[tuple[str, Any], dict[str, Any]] = {}
+        #: model -> what notes the distinct rows its loaded instances were built from (``_Distinct.adder``),
+        #: called by the pre_init wrapper; None once MAX_DISTINCT rows were seen (then the hot path is one dict
+        #: read). The _Distinct of every model, for the summary.
+        self.distinct_rows: dict[Any, Callable[[Any], None] | None] = {}
+        self._distinct_all: dict[Any, _Distinct] = {}
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
         # One full stack per operation: the pre_ and post_ send of one save come from the same user frame.
@@ -56,8 +64,9 @@ class Recording:
         self._last_key: tuple[int, int, int] = (0, 0, -1)
         self._last_site: tuple[list[Any], list[int]] = ([], [])
         self._last_stack_id = 0
-        # module name -> hidden from call sites: a handful of modules, asked about on every send.
-        self._hidden_modules: dict[str, bool] = {}
+        # module name -> what its frames are to a call site (``_site_class``): a handful of modules, asked about
+        # on every send.
+        self._hidden_modules: dict[str, int] = {}
         self.stacks: list[list[list[Any]]] = []
         self._final_inits: list[dict[str, Any]] | None = None
         # Raw values masked in any event of this recording, for the request-wide scrub of build_stats; in
@@ -101,6 +110,9 @@ class Recording:
             value = int(repr(counter)[6:-1])
             row = rows.setdefault(label, {"sender": label, "pre_init": 0, "post_init": 0, "example": None})
             row[name] += value
+            built = self._distinct_all.get(sender) if name == "pre_init" else None
+            if built is not None:
+                built.summarise(row)
             example = self._init_examples.get((name, sender))
             if example and (row["example"] is None or name == "pre_init"):
                 row["example"] = example
@@ -140,6 +152,7 @@ class Recording:
         # A thread that inherited our context keeps counting into dicts nobody reads.
         self.pre_init_counters, self.post_init_counters = {}, {}
         self.rows.close()
+        self.distinct_rows, self._distinct_all = {}, {}
 
     # -- the per-send API the wrappers call ----------------------------------------------------------------
     def init_counter(self, name: str, sender: Any, named: dict[str, Any]) -> Iterator[int]:
@@ -153,6 +166,11 @@ class Recording:
             counter = counters.get(sender)
             if counter is None:
                 self._init_examples.setdefault((name, sender), example)
+                if name == "pre_init" and sender not in self._distinct_all:
+                    rows = _Distinct.of(sender, self)
+                    if rows is not None:
+                        self._distinct_all[sender] = rows
+                        self.distinct_rows[sender] = rows.adder()
                 counter = counters[sender] = itertools.count(0)
         return counter
 
@@ -187,26 +205,46 @@ class Recording:
             self.events.append(event)
         return event
 
-    def _locate(self, event: Event, with_stack: bool, sending: FrameType) -> None:
-        hidden = self.config.hidden_modules
+    def _walk(self, sending: FrameType) -> tuple[FrameType | None, FrameType | None]:
+        """The first frame of the user's code outwards from ``sending``, and the first framework frame that is
+        not the sending machinery (see ``_site_class``) met on the way: the site when no user frame exists
+        (the admin, the session middleware), and which part of the framework a user's call went through
+        (``login()`` saving the session), for the framework findings."""
         known = self._hidden_modules
         frame: FrameType | None = sending
         user_frame = None
+        nearest = None
         while frame is not None:
             module = frame.f_globals.get("__name__", "")
-            is_hidden = known.get(module)
-            if is_hidden is None:
-                is_hidden = known[module] = module.startswith(hidden) and _is_module_or_child(module, hidden)
-            if not is_hidden:
+            kind = known.get(module)
+            if kind is None:
+                kind = known[module] = _site_class(module, self.config.hidden_modules)
+            if kind == _USER:
                 user_frame = frame
                 break
+            if kind == _HANDLER:
+                # The request's entry point: whatever called it (a server, a test client, a test) is not the
+                # application's code, so a send with no application frame inside it is framework-driven.
+                break
+            if kind == _FRAMEWORK and nearest is None:
+                nearest = frame
             frame = frame.f_back
+        return user_frame, nearest
+
+    def _locate(self, event: Event, with_stack: bool, sending: FrameType) -> None:
+        user_frame, nearest = self._walk(sending)
         if user_frame is None:  # under sync_to_async: the user's await line, in the event loop's task
+            hidden = self.config.hidden_modules
             user_frame = callsite.awaiting_frame(
                 sending, lambda f: _is_module_or_child(f.f_globals.get("__name__", ""), hidden)
             )
+        if nearest is not None:
+            event["via"] = nearest.f_globals.get("__name__", "")
         if user_frame is None:
-            return
+            if nearest is None:
+                return
+            user_frame = nearest
+            event["site_kind"] = "framework"
         code = user_frame.f_code
         event["site"] = [code.co_filename, user_frame.f_lineno, code.co_name]
         if not (with_stack and self.config.stacktraces):
@@ -227,6 +265,11 @@ class Recording:
             self._last_stack_id = len(self.stacks) - 1
         event["stack"] = self._last_stack_id
 
+    def _site_of_query(self, sending: FrameType, into: Event) -> None:
+        """The call site, as ``_locate`` finds it, of the query building instances right now (no stack)."""
+        if self.config.call_sites:
+            self._locate(into, False, sending)
+
     def finish(
         self, event: Event, started: float, result: Any, error: BaseException | None, timings: list[Any]
     ) -> None:
@@ -239,6 +282,83 @@ class Recording:
         ran = result if isinstance(result, list) else [(timing[0], None) for timing in timings]
         event["receivers"] = events.describe_receivers(ran, timings)
         self._masked.update(masking.finish(event))
+
+
+#: Row keys (pks) kept per model to tell distinct rows from copies: once a model has this many, its further
+#: instances are only counted (the panel says "at least"), and cost one dict read each. A page that loads
+#: more rows of one model than this is flagged for that already (``findings.MANY_INSTANCES``).
+MAX_DISTINCT = 5_000
+#: Primary key types hashed without running any of the application's code.
+_PLAIN_KEYS = frozenset({int, str, uuid.UUID})
+
+
+class _Distinct:
+    """The distinct rows one model's instances were built from, told by the pk among the values a query
+    hands ``pre_init`` (one per concrete field, in order: the pk's place is known per model). Instances
+    built by keyword (``Model(name=...)``, ``create()``) are not rows yet and are not counted here."""
+
+    __slots__ = ("copies", "found", "pks", "pos", "recording", "sender")
+
+    def __init__(self, sender: Any, pos: int, recording: Recording) -> None:
+        self.sender = sender
+        self.pos = pos
+        self.pks: set[Any] = set()
+        #: Instances built for a row already built in this recording (an itertools.count: atomic).
+        self.copies = itertools.count(0)
+        #: Where the first copy was built (the query's call site), once one was.
+        self.found: Event | None = None
+        self.recording = recording
+
+    @classmethod
+    def of(cls, sender: Any, recording: Recording) -> _Distinct | None:
+        try:
+            if type not in safe.mro(type(sender)) or Model not in safe.mro(sender):
+                return None
+            meta = sender._meta
+            return cls(sender, list(meta.concrete_fields).index(meta.pk), recording)
+        except Exception:  # no pk among the concrete fields (an odd model): its rows are not told apart
+            return None
+
+    def adder(self) -> Callable[[Any], None]:
+        """What the ``pre_init`` wrapper calls per instance built: a closure over what it needs, read from its
+        cells rather than this object's slots (the hot path: a few C-level operations per row)."""
+        pos, pks, copies, add = self.pos, self.pks, self.copies, self.pks.add
+        plain, most = _PLAIN_KEYS, MAX_DISTINCT
+
+        def seen(args: Any) -> None:
+            if type(args) is not tuple or len(args) <= pos:  # built by keyword: no row yet
+                return
+            pk = args[pos]
+            if type(pk) not in plain:
+                return
+            if pk in pks:
+                next(copies)
+                if self.found is None:
+                    self.copied(sys._getframe(1))
+                return
+            add(pk)
+            if len(pks) >= most:
+                self.recording.distinct_rows[self.sender] = None
+
+        return seen
+
+    def copied(self, sending: FrameType) -> None:
+        """The first copy of a row: where the query that built it was made."""
+        found: Event = {}
+        self.recording._site_of_query(sending, found)
+        self.found = found
+
+    def summarise(self, row: dict[str, Any]) -> None:
+        """Distinct rows and copies into the model's ``inits`` row."""
+        copies = int(repr(self.copies)[6:-1])
+        if not self.pks and not copies:  # only instances built by keyword: no row to count
+            return
+        row["rows"] = len(self.pks)
+        row["copies"] = copies
+        if len(self.pks) >= MAX_DISTINCT:
+            row["rows_capped"] = True
+        if self.found:
+            row.update({k: v for k, v in self.found.items() if k in ("site", "site_kind", "via")})
 
 
 def _site_of(frame: FrameType | None) -> tuple[list[Any], list[int]]:
@@ -257,6 +377,46 @@ def _same_site(frame: FrameType | None, codes: list[Any], lastis: list[int]) -> 
             return False
         frame = frame.f_back
     return frame is None
+
+
+#: What a frame is to a call site: the user's code (the site), framework code (the site when no user frame
+#: exists), or machinery that is never a site.
+_USER, _FRAMEWORK, _MACHINERY, _HANDLER = 0, 1, 2, 3
+#: Never a call site, even when no user frame exists: what sends (this package, the dispatcher, the ORM's
+#: save/delete/iteration), and the plumbing every request passes through (handlers, servers, threads, the
+#: template engine). ``django/db/models/base.py in save_base`` says nothing a developer can act on; the
+#: framework code that called ``save()`` (``django/contrib/admin/options.py in save_model``) does.
+MACHINERY_MODULES = (
+    "dt_signals_panel",
+    "django.dispatch",
+    "django.db",
+    "django.core.servers",
+    "django.utils",
+    "django.template",
+    "django.test",
+    "debug_toolbar",
+    "asgiref",
+    "contextlib",
+    "asyncio",
+    "concurrent",
+    "threading",
+    "socketserver",
+    "wsgiref",
+)
+
+
+#: Where a request enters Django: the walk for a call site stops there.
+HANDLER_MODULES = ("django.core.handlers",)
+
+
+def _site_class(module: str, hidden: tuple[str, ...]) -> int:
+    if not (module.startswith(hidden) and _is_module_or_child(module, hidden)):
+        return _USER
+    if module.startswith(HANDLER_MODULES) and _is_module_or_child(module, HANDLER_MODULES):
+        return _HANDLER
+    if module.startswith(MACHINERY_MODULES) and _is_module_or_child(module, MACHINERY_MODULES):
+        return _MACHINERY
+    return _FRAMEWORK
 
 
 def _is_module_or_child(module: str, prefixes: tuple[str, ...]) -> bool:

@@ -69,8 +69,12 @@ class Event(TypedDict, total=False):
     parent: int | None
     #: ``send_robust``, ``asend``, ``asend_robust``; absent for ``send``.
     mode: str
-    #: ``[path, line, function]`` of the first frame of the user's code.
+    #: ``[path, line, function]`` of the first frame of the user's code, or of the nearest framework frame when
+    #: the request has none (then ``site_kind`` is ``"framework"``).
     site: list[Any]
+    site_kind: str
+    #: The module of the nearest framework frame the send went through (``django.contrib.admin.options``).
+    via: str
     #: Index into the recording's stacks (renumbered in the stats).
     stack: int
     #: Dispatch time.

@@ -204,8 +204,10 @@ def build_stats(recording: Recorded) -> dict[str, Any]:
         "deletes": counts.get("post_delete", 0),
         "failed_logins": counts.get("user_login_failed", 0),
         "rows_loaded": sum(row["post_init"] for row in inits),
-        # Each family of findings counted under its own name ("redundant_saves", "receiver_errors", ...).
-        **{family: len(items) for family, items in found.items()},
+        # Each family of findings counted under its own name ("redundant_saves", "receiver_errors", ...);
+        # what framework code did (the admin, sessions) is counted apart, in no family's tile.
+        **{family: sum(not kinds.is_framework(f) for f in items) for family, items in found.items()},
+        "framework_findings": sum(kinds.is_framework(f) for items in found.values() for f in items),
         "slowest_receiver": receivers[0] if receivers and receivers[0]["ms"] > 0 else None,
         # Queries run by receivers (issue 16); the request's own total is added by the panel when djdt's SQL
         # panel knows it.

@@ -195,30 +195,44 @@ def allow_hint(finding: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(finding.get(field) for field in fields)
 
 
-def _found(recording: Recording, family: str, allow: Iterable[Allow]) -> list[dict[str, Any]]:
-    """The family's findings in the panel's stats that ``allow`` does not cover."""
-    return [f for f in recording.stats()["findings"].get(family, ()) if not allowed(f, allow)]
+def _found(
+    recording: Recording, family: str, allow: Iterable[Allow], include_framework: bool = True
+) -> list[dict[str, Any]]:
+    """The family's findings in the panel's stats that ``allow`` does not cover (and, unless
+    ``include_framework``, that framework code rather than the project's made: ``kinds.is_framework``)."""
+    return [
+        f
+        for f in recording.stats()["findings"].get(family, ())
+        if not allowed(f, allow) and (include_framework or not kinds.is_framework(f))
+    ]
 
 
-def problems(recording: Recording, allow: Iterable[Allow] = ()) -> list[dict[str, Any]]:
+def problems(
+    recording: Recording, allow: Iterable[Allow] = (), *, include_framework: bool = False
+) -> list[dict[str, Any]]:
     """Every finding in ``recording`` of a kind registered with severity ``problem`` that ``allow`` does not
-    cover, in the order the kinds were registered: what ``assert_no_problems`` and strict mode fail on."""
+    cover, in the order the kinds were registered: what ``assert_no_problems`` and strict mode fail on. A
+    finding framework code made on its own (``kinds.counts_as_problem``) only with ``include_framework``."""
     entries = list(allow)
     found = recording.stats()["findings"]
     return [
         finding
         for family in kinds.families()
         for finding in found.get(family, ())
-        if getattr(kinds.get(finding["kind"]), "severity", None) == "problem" and not allowed(finding, entries)
+        if kinds.counts_as_problem(finding, include_framework=include_framework) and not allowed(finding, entries)
     ]
 
 
-def assert_no_redundant_saves(recording: Recording, *, allow: Allow | Iterable[Allow] = ()) -> None:
+def assert_no_redundant_saves(
+    recording: Recording, *, allow: Allow | Iterable[Allow] = (), include_framework: bool = False
+) -> None:
     """Fail if the panel would report a redundant save (the same row saved again, a save that changed
-    nothing, a full save where ``update_fields`` would do) that ``allow`` does not cover."""
+    nothing, a full save where ``update_fields`` would do) that ``allow`` does not cover. Saves that
+    framework code made on its own (the admin's save on "Save", the session saved twice on login) fail only
+    with ``include_framework=True``."""
     __tracebackhide__ = True
     entries = _redundant_entries(allow)
-    found = _found(recording, "redundant_saves", entries)
+    found = _found(recording, "redundant_saves", entries, include_framework)
     if not found:
         return
     lines = [ngettext("%(n)d redundant save:", "%(n)d redundant saves:", len(found)) % {"n": len(found)}]
@@ -249,12 +263,15 @@ def assert_no_credentials_in_clear(recording: Recording, *, allow: Allow | Itera
     raise AssertionError("\n".join(lines))
 
 
-def assert_no_problems(recording: Recording, *, allow: Allow | Iterable[Allow] = ()) -> None:
+def assert_no_problems(
+    recording: Recording, *, allow: Allow | Iterable[Allow] = (), include_framework: bool = False
+) -> None:
     """Fail on any finding of a kind whose severity is ``problem`` (redundant saves, credentials in clear,
     receivers that raised under ``send_robust``, and every kind registered later) that ``allow`` does not
-    cover; each entry is read the way the finding's kind names things (``kinds.AllowShape``)."""
+    cover; each entry is read the way the finding's kind names things (``kinds.AllowShape``). Findings that
+    framework code made on its own count only with ``include_framework=True``."""
     __tracebackhide__ = True
-    found = problems(recording, _entries(allow))
+    found = problems(recording, _entries(allow), include_framework=include_framework)
     if not found:
         return
     lines = [ngettext("%(n)d problem:", "%(n)d problems:", len(found)) % {"n": len(found)}]
@@ -366,9 +383,11 @@ def expect_signal_count(signal: str | Signal, expected: int, *, sender: Any = No
     return Expectation(partial(assert_signal_count, signal=signal, expected=expected, sender=sender))
 
 
-def expect_no_redundant_saves(*, allow: Allow | Iterable[Allow] = ()) -> Expectation:
+def expect_no_redundant_saves(*, allow: Allow | Iterable[Allow] = (), include_framework: bool = False) -> Expectation:
     """Record the block and fail at its end if it made a redundant save ``allow`` does not cover."""
-    return Expectation(partial(assert_no_redundant_saves, allow=_redundant_entries(allow)))
+    return Expectation(
+        partial(assert_no_redundant_saves, allow=_redundant_entries(allow), include_framework=include_framework)
+    )
 
 
 def expect_no_credentials_in_clear(*, allow: Allow | Iterable[Allow] = ()) -> Expectation:
@@ -390,9 +409,9 @@ def signals_allow(*entries: Allow) -> Callable[[Any], Any]:
     return signals_allow(*entries)
 
 
-def expect_no_problems(*, allow: Allow | Iterable[Allow] = ()) -> Expectation:
+def expect_no_problems(*, allow: Allow | Iterable[Allow] = (), include_framework: bool = False) -> Expectation:
     """Record the block and fail at its end if it shows a problem of any kind that ``allow`` does not cover."""
-    return Expectation(partial(assert_no_problems, allow=_entries(allow)))
+    return Expectation(partial(assert_no_problems, allow=_entries(allow), include_framework=include_framework))
 
 
 def expect_max_receiver_queries(
@@ -415,8 +434,10 @@ class SignalAssertionsMixin:
     def assertSignalCount(self, signal: str | Signal, expected: int, sender: Any = None) -> Expectation:
         return expect_signal_count(signal, expected, sender=sender)
 
-    def assertNoRedundantSaves(self, allow: Allow | Iterable[Allow] = ()) -> Expectation:
-        return expect_no_redundant_saves(allow=allow)
+    def assertNoRedundantSaves(
+        self, allow: Allow | Iterable[Allow] = (), include_framework: bool = False
+    ) -> Expectation:
+        return expect_no_redundant_saves(allow=allow, include_framework=include_framework)
 
     def assertNoCredentialsInClear(self, allow: Allow | Iterable[Allow] = ()) -> Expectation:
         return expect_no_credentials_in_clear(allow=allow)
@@ -424,8 +445,8 @@ class SignalAssertionsMixin:
     def assertSignalSnapshot(self, name: str | None = None) -> SnapshotExpectation:
         return expect_signal_snapshot(name)
 
-    def assertNoProblems(self, allow: Allow | Iterable[Allow] = ()) -> Expectation:
-        return expect_no_problems(allow=allow)
+    def assertNoProblems(self, allow: Allow | Iterable[Allow] = (), include_framework: bool = False) -> Expectation:
+        return expect_no_problems(allow=allow, include_framework=include_framework)
 
     def assertMaxReceiverQueries(
         self, n: int, receiver: Any = None, signal: str | Signal | None = None, sender: Any = None

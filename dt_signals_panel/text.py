@@ -95,9 +95,14 @@ def format_stats(stats: dict[str, Any]) -> str:
             % {"n": summary["dropped"]}
         )
     findings = stats["findings"]
-    messages = [f["message"] for family in kinds.families() for f in findings.get(family, ())]
+    # "!" for what the project's code did, "-" for what framework code did on its own (listed apart in the panel).
+    messages = [
+        ("-" if kinds.is_framework(f) else "!", f["message"])
+        for family in kinds.families()
+        for f in findings.get(family, ())
+    ]
     if messages:
-        lines += ["", _("Findings")] + [f"  ! {message}" for message in messages]
+        lines += ["", _("Findings")] + [f"  {mark} {message}" for mark, message in messages]
     for group in stats["groups"]:
         lines += ["", f"{group['signal']} ({group['count']})"]
         rows = [

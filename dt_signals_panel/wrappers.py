@@ -59,6 +59,8 @@ class Sink(Protocol):
     #: sender -> its counter, for each init signal: the hot path is one attribute read and one dict get.
     pre_init_counters: dict[Any, Iterator[int]]
     post_init_counters: dict[Any, Iterator[int]]
+    #: model -> what notes the row an instance is built from, given pre_init's ``args`` (distinct rows).
+    distinct_rows: dict[Any, Callable[[Any], None] | None]
 
     def init_counter(self, name: str, sender: Any, named: dict[str, Any]) -> Iterator[int]: ...
 
@@ -219,6 +221,8 @@ def _make_init_wrapper(name: str, layer: _Layer) -> Callable[..., Any]:
                         if counter is None:
                             counter = recording.init_counter(name, sender, named)
                         next(counter)
+                        if (seen := recording.distinct_rows.get(sender)) is not None:  # distinct rows, by pk
+                            seen(named.get("args"))
                     pending.values = None if named.get("kwargs") else named.get("args")
             if on_class and getattr(cls, method) is django_method:
                 # Django's send returns [] at once when the signal has no receiver at all; calling it just

@@ -30,6 +30,7 @@ POSTGRES_SUITE = [
     "tests/test_application_code.py",
     "tests/test_dispatch.py",
     "tests/test_receiver_queries.py",
+    "tests/test_framework.py",
 ]
 
 DATABASES = {

@@ -63,12 +63,15 @@ def test_with_stacktraces_off_only_the_call_site_is_kept(visit):
 
 
 @override_settings(DEBUG_TOOLBAR_CONFIG={"IS_RUNNING_TESTS": False, "HIDE_IN_STACKTRACES": ["tests.testapp.views"]})
-def test_hide_in_stacktraces_hides_frames_and_moves_the_call_site(visit):
+def test_hide_in_stacktraces_hides_frames_and_marks_the_call_site_as_framework_code(visit):
+    # A hidden module is not the user's code: with no other frame of theirs in the request, its frame is the
+    # nearest framework frame, named and marked as such (never a frame of whoever called the handler).
     opened = visit("/create/")
     event = opened.events("post_save")[0]
     stack = opened.stats["stacks"][event["stack"]]
     assert not any(frame[0] == views.__file__ for frame in stack)
-    assert event["site"][0] != views.__file__
+    assert event["site"][0] == views.__file__
+    assert event["site_kind"] == "framework"
 
 
 @override_settings(DT_SIGNALS_PANEL={"CALL_SITES": False})

@@ -85,8 +85,9 @@ if os.environ.get("DEMO_DB", "sqlite") == "postgres":
 DATABASE_ROUTERS = ["shop.routers.ArchiveRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Sessions in a signed cookie: no django_session rows, so a page's signals are only the ones it fires itself.
-SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+# Django's default database sessions, as most projects have them: logging in and out saves and deletes
+# sessions.Session rows, which the panel lists as framework code (issue 15).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
 AUTHENTICATION_BACKENDS = [

@@ -82,7 +82,8 @@ PAGES = [
         "log_in",
         "auth/login/",
         "Log in (alice / wonderland)",
-        "user_logged_in, and inside it the pre_save/post_save of update_last_login (on POST)",
+        "user_logged_in, and inside it the pre_save/post_save of update_last_login; with database sessions, "
+        "the session row saved twice by Django, listed apart as normal framework behaviour (on POST)",
     ),
     Page(
         "Auth",
@@ -154,5 +155,26 @@ PAGES = [
         "saves/restock/",
         "Restock 200 products",
         "200 pre_save + 200 post_save with update_fields=['stock']: a page with hundreds of events to filter",
+    ),
+    Page(
+        "Django drives",
+        "admin_edit",
+        "django/admin-edit/",
+        "Edit a product in the admin",
+        "pre_save + post_save from django/contrib/admin/options.py in save_model: framework code, listed apart",
+    ),
+    Page(
+        "Django drives",
+        "admin_products",
+        "django/admin-products/",
+        "The admin's product list",
+        "100 Category instances built from a few rows by select_related: distinct rows beside instances",
+    ),
+    Page(
+        "Loading",
+        "list_with_categories",
+        "load/select-related/",
+        "A list with select_related",
+        "100 Product and 100 Category pre_init/post_init, the Category ones from a few rows: duplicate rows",
     ),
 ]

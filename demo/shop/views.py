@@ -11,6 +11,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from shop.models import ArchivedOrder, Category, Customer, Order, OrderLine, Product, Tag
 from shop.pages import PAGES
@@ -25,6 +26,8 @@ FULL_SAVE_SKU = "DEMO-FULL-SAVE"
 TAGS_SKU = "DEMO-TAGS"
 #: Customers the receiver-queries pages save (the seed command makes 20).
 CUSTOMERS_SAVED = 20
+#: The product the admin page edits, so the admin's saves touch no other page's row.
+ADMIN_SKU = "DEMO-ADMIN"
 #: The seeded catalogue: "load many" loads exactly these.
 CATALOGUE_PREFIX = "P-"
 LOAD_MANY = 2000
@@ -360,4 +363,62 @@ def receiver_queries_fixed(request: HttpRequest) -> HttpResponse:
             "no query in any receiver.",
         ],
         counts=sorted(order_counts.items())[:CUSTOMERS_SAVED],
+    )
+
+
+# -- pages Django drives (issue 15) -----------------------------------------------------------------------
+def admin_edit(request: HttpRequest) -> HttpResponse:
+    product = Product.objects.get(sku=ADMIN_SKU)
+    change = reverse("admin:shop_product_change", args=[product.pk])
+    return done(
+        request,
+        "admin_edit",
+        [
+            "Log in to the admin as alice / wonderland, open the change form of "
+            f"{product.sku} ({change}), change its stock and press “Save”.",
+            "Django's admin saves every field of the form (ModelAdmin.save_model), so the panel sees a full save "
+            "where one field changed: sent from django/contrib/admin/options.py, marked as framework code, and "
+            "listed under “Findings about framework code” with what you control (save_model, fields, "
+            "readonly_fields), not counted as a redundant save of yours.",
+            "Type the SKU in lower case: ProductAdmin.save_related (the shop's code) saves the row again to fix "
+            "it, and that redundant save is the shop's, a problem with its own call site in shop/admin.py.",
+            "Press “Save” without changing anything: the admin saves anyway, a known-normal pattern listed "
+            "for information. The login itself (database sessions) shows the session row saved twice by "
+            "Django: normal too. The POSTs redirect: open them from the toolbar's History panel.",
+        ],
+        link=change,
+    )
+
+
+def admin_products(request: HttpRequest) -> HttpResponse:
+    changelist = reverse("admin:shop_product_changelist")
+    return done(
+        request,
+        "admin_products",
+        [
+            f"Open the admin's product list ({changelist}) as alice / wonderland.",
+            "list_display shows each product's category, so the admin loads the page with "
+            "select_related('category'): 100 Category instances built from a handful of rows. The panel's "
+            "pre_init / post_init table shows distinct rows beside instances and flags the copies, with the call "
+            "site of the query that built them.",
+        ],
+        link=changelist,
+    )
+
+
+def list_with_categories(request: HttpRequest) -> HttpResponse:
+    products = list(
+        Product.objects.filter(sku__startswith=CATALOGUE_PREFIX).select_related("category").order_by("pk")[:100]
+    )
+    categories = {product.category.name for product in products}
+    return done(
+        request,
+        "list_with_categories",
+        [
+            f"Loaded {len(products)} products with select_related('category'): {len(products)} Category "
+            f"instances were built for {len(categories)} categories, one per product row.",
+            "Your own code built them, so the finding names this view; prefetch_related('category') would "
+            "build one instance per category.",
+        ],
+        products=products[:10],
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from debug_toolbar.toolbar import debug_toolbar_urls
 from django.urls import include, path
 
-from tests.testapp import finding_views, views
+from tests.testapp import finding_views, framework_views, vendor, views
 
 urlpatterns = [
     path("", views.nothing),
@@ -29,5 +29,10 @@ urlpatterns = [
     path("secrets/", include("tests.testapp.secret_views")),
     path("rowstate/", include("tests.rowstateapp.urls")),
     path("findings/every-author/", finding_views.save_every_author),
+    path("framework/login/", framework_views.log_in_with_database_sessions),
+    path("framework/vendor/", framework_views.vendor_edit),
+    path("framework/books/", framework_views.books_with_authors),
+    path("framework/vendor-login/", vendor.failed_login),
+    path("framework/authors/", framework_views.authors_once),
     *debug_toolbar_urls(),
 ]

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from shop.models import Category, Customer, Order, OrderLine, Product, Tag
 from shop.views import (
+    ADMIN_SKU,
     CATALOGUE_PREFIX,
     FULL_SAVE_SKU,
     LOAD_MANY,
@@ -32,7 +33,7 @@ ADJECTIVES = ["Sturdy", "Tiny", "Golden", "Rustic", "Smooth", "Bright", "Quiet",
 NOUNS = ["teapot", "mug", "grinder", "kettle", "notebook", "trowel", "spoon", "lamp", "tray", "jar"]
 CUSTOMERS = 20
 ORDERS = 50
-DEMO_PRODUCTS = [UPDATE_SKU, TWICE_SKU, UNCHANGED_SKU, FULL_SAVE_SKU, TAGS_SKU]
+DEMO_PRODUCTS = [UPDATE_SKU, TWICE_SKU, UNCHANGED_SKU, FULL_SAVE_SKU, TAGS_SKU, ADMIN_SKU]
 
 
 class Command(BaseCommand):
