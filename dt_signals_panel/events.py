@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import linecache
 import sys
-from types import CodeType, FrameType
+from types import CodeType, FrameType, FunctionType, MethodType
 from typing import Any
 
 from django.db.models import Model
 
-from dt_signals_panel import credentials, labels, masking, queries, safe, snapshots
+from dt_signals_panel import credentials, labels, masking, queries, row_state, safe
 from dt_signals_panel.conf import Config
 from dt_signals_panel.formatting import clip, show
 from dt_signals_panel.shapes import Event, ReceiverRow, RowKey
@@ -121,12 +121,12 @@ def _names(value: Any, config: Config) -> list[Any] | None:
     return sorted((labels.describe(v, config, 1) for v in items[1]), key=str)
 
 
-def note_changes(event: Event, instance: Model, update_fields: Any, rows: snapshots.Rows, using: Any) -> None:
+def note_changes(event: Event, instance: Model, update_fields: Any, rows: row_state.Rows, using: Any) -> None:
     """At ``pre_save``, once the event is built: the names of the fields this save may change, judged from the
     row state of the recording the event belongs to (``rows``), for the redundant-save findings. Nothing when
     the panel cannot know. Never raises: a hand-made send may pass anything."""
     try:
-        changed = snapshots.changed_fields(instance, update_fields, rows, using)
+        changed = row_state.changed_fields(instance, update_fields, rows, using)
     except Exception:
         return
     if changed is not None:
@@ -153,6 +153,15 @@ def receiver_name(receiver: Any) -> tuple[str, str]:
     """``module.qualname`` and ``file:line`` of a receiver, looking through decorators and partials. Read
     through :func:`safe.static_attr`: a receiver's properties and ``__getattr__`` never run."""
     func = receiver
+    if type(func) is MethodType:
+        func = func.__func__
+    # The common case, a plain function or method: its name and code are the interpreter's own attributes
+    # (no descriptor of the application's can stand in front of them), read without the static lookups.
+    if type(func) is FunctionType and "__wrapped__" not in func.__dict__:
+        module, qualname, code = func.__module__, func.__qualname__, func.__code__
+        if type(module) is str:
+            return clip(f"{module}.{qualname}"), f"{code.co_filename}:{code.co_firstlineno}"
+        func = receiver
     for _ in range(10):
         # ``is None``, never ``or``: truth-testing a receiver may run its ``__bool__`` or ``__len__``.
         inner = safe.static_attr(func, "__wrapped__")

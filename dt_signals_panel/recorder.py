@@ -23,7 +23,7 @@ from typing import Any
 from django.db.models import Model
 from django.dispatch import Signal
 
-from dt_signals_panel import callsite, events, labels, masking, queries, safe, snapshots
+from dt_signals_panel import callsite, events, labels, masking, queries, row_state, safe
 from dt_signals_panel.conf import Config, get_config
 from dt_signals_panel.shapes import Event
 from dt_signals_panel.signals import INIT_SIGNALS, tracked_signals
@@ -73,7 +73,7 @@ class Recording:
         # memory only, never in an event.
         self._masked: set[str] = set()
         # What rows were loaded or saved with while this capture is open (the redundant-save findings).
-        self.rows = snapshots.Rows(config.max_events)
+        self.rows = row_state.Rows(config.max_events)
 
     # -- read API -------------------------------------------------------------------------------------
     def count(self, signal: str, sender: Any = None) -> int:

@@ -45,7 +45,7 @@ from django.db.models import Model
 from django.dispatch import Signal
 from django.dispatch.dispatcher import NO_RECEIVERS
 
-from dt_signals_panel import events, queries, snapshots
+from dt_signals_panel import events, queries, row_state
 from dt_signals_panel.shapes import Event
 from dt_signals_panel.signals import INIT_SIGNALS
 
@@ -55,7 +55,7 @@ class Sink(Protocol):
     so that the wrappers stand below the recorder and never import it."""
 
     closed: bool
-    rows: snapshots.Rows
+    rows: row_state.Rows
     #: sender -> its counter, for each init signal: the hot path is one attribute read and one dict get.
     pre_init_counters: dict[Any, Iterator[int]]
     post_init_counters: dict[Any, Iterator[int]]
@@ -207,7 +207,7 @@ def _make_init_wrapper(name: str, layer: _Layer) -> Callable[..., Any]:
     django_method = _DJANGO[method]
     on_class = layer.beneath is _ABSENT  # nothing was on the instance: the class's method, looked up per call
     cls = type(signal)
-    remember_values = snapshots.remember_values
+    remember_values = row_state.remember_values
 
     if name == "pre_init":
 
@@ -281,9 +281,9 @@ def _note_rows(begun: list[tuple[Sink, Event | None]], name: str, named: dict[st
         return
     live = tuple(recording for recording, _ in begun)
     if name == "post_save":
-        snapshots.remember_saved(live, instance, named.get("update_fields"), using)
+        row_state.remember_saved(live, instance, named.get("update_fields"), using)
     else:
-        snapshots.note_deleted(live, instance, using)
+        row_state.note_deleted(live, instance, using)
 
 
 def _finish_all(
