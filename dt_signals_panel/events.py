@@ -26,6 +26,8 @@ from dt_signals_panel.shapes import Event, ReceiverRow, RowKey
 LIGHT_ARGUMENTS = frozenset({"raw", "created", "using", "update_fields", "credentials", "instance"})
 #: Arguments shown as a sorted list of names, so the same set always reads the same.
 NAME_LISTS = ("update_fields", "pk_set")
+#: Arguments with a treatment of their own in :func:`_build`, whatever their value.
+_SPECIAL = frozenset({*NAME_LISTS, "credentials", "instance"})
 
 
 def row_key(instance: Model) -> RowKey | None:
@@ -67,6 +69,16 @@ def _build(name: str, sender: str, named: dict[str, Any], config: Config, detail
     masked: list[str] = []
     for key, value in named.items():
         if not detailed and key not in LIGHT_ARGUMENTS:
+            continue
+        kind = type(value)
+        if (
+            (value is None or kind is bool or kind is str)
+            and key not in _SPECIAL
+            and not _sensitive_argument(key, config)
+        ):
+            # ``raw``, ``created``, ``using``, ``update_fields=None``...: what most arguments of most sends are,
+            # shown as they are (as ``labels.describe`` would), without its general path.
+            arguments[key] = clip(value) if kind is str else value
             continue
         if detailed:
             masking.collect_credential_pk(value, masked, config.sensitive)
