@@ -94,25 +94,35 @@ def init_heavy(size: Sizes, client: Any) -> list[Row]:
 
 
 # -- 2. save-heavy page ------------------------------------------------------------------------------------
-def save_heavy(size: Sizes, client: Any) -> list[Row]:
+def time_added(
+    client: Any, url: str, clean_up: Any, reps: int, ours_settings: dict[str, Any] | None = None
+) -> tuple[float, float, float]:
+    """Median times of one page with no panels, with ours only and with djdt's SQL panel only, in interleaved
+    rounds; ``clean_up`` puts the database back after each request."""
     from django.test import override_settings
+
+    def run(paths: list[str]) -> Any:
+        def once() -> float:
+            with panels(paths), override_settings(DT_SIGNALS_PANEL=ours_settings or {}):
+                elapsed = timed_get(client, url)
+            clean_up()
+            return elapsed
+
+        return once
+
+    t = interleave({"none": run([]), "ours": run([OURS]), "sql": run([SQL])}, reps)
+    return median(t["none"]), median(t["ours"]), median(t["sql"])
+
+
+def save_heavy(size: Sizes, client: Any) -> list[Row]:
     from shop.models import Product
 
     url = f"/save-heavy/?n={size.saves}"
     # Every event kept in detail (with the default MAX_EVENTS of 1000 the updates' events would be dropped).
     keep_all = {"MAX_EVENTS": 4 * size.saves}
-
-    def run(paths: list[str]) -> Any:
-        def once() -> float:
-            with panels(paths), override_settings(DT_SIGNALS_PANEL=keep_all):
-                elapsed = timed_get(client, url)
-            Product.objects.filter(sku__startswith="B").delete()
-            return elapsed
-
-        return once
-
-    t = interleave({"none": run([]), "ours": run([OURS]), "sql": run([SQL])}, size.reps)
-    none, ours, sql = median(t["none"]), median(t["ours"]), median(t["sql"])
+    none, ours, sql = time_added(
+        client, url, lambda: Product.objects.filter(sku__startswith="B").delete(), size.reps, keep_all
+    )
     return [
         Row(
             f"2. save-heavy page ({size.saves} creates + {size.saves} updates), time added",
@@ -317,18 +327,9 @@ def receiver_queries(size: Sizes, client: Any) -> list[Row]:
     from shop.models import Customer
 
     url = f"/receiver-queries/?n={size.saves}"
-
-    def run(paths: list[str]) -> Any:
-        def once() -> float:
-            with panels(paths):
-                elapsed = timed_get(client, url)
-            Customer.objects.filter(email__endswith="@bench.example").delete()
-            return elapsed
-
-        return once
-
-    t = interleave({"none": run([]), "ours": run([OURS]), "sql": run([SQL])}, size.reps)
-    none, ours, sql = median(t["none"]), median(t["ours"]), median(t["sql"])
+    none, ours, sql = time_added(
+        client, url, lambda: Customer.objects.filter(email__endswith="@bench.example").delete(), size.reps
+    )
     return [
         Row(
             f"6. receivers' queries ({size.saves} saves, one receiver query each), time added",
