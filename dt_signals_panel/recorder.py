@@ -315,7 +315,9 @@ class _Distinct:
             if type not in safe.mro(type(sender)) or Model not in safe.mro(sender):
                 return None
             meta = sender._meta
-            return cls(sender, list(meta.concrete_fields).index(meta.pk), recording)
+            # By identity: list.index() would compare fields with their (possibly custom) __eq__.
+            pos = next(i for i, field in enumerate(meta.concrete_fields) if field is meta.pk)
+            return cls(sender, pos, recording)
         except Exception:  # no pk among the concrete fields (an odd model): its rows are not told apart
             return None
 

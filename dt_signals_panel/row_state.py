@@ -33,6 +33,8 @@ from typing import Any
 
 from django.db.models import DEFERRED, DateField, DateTimeField, Field, Model, TimeField
 
+from dt_signals_panel import safe
+
 _MISSING = object()
 #: Types whose values cannot change in place: a value of these kept from the load is what the row held.
 IMMUTABLE = frozenset(
@@ -147,9 +149,13 @@ def _row_key(instance: Model, using: Any) -> tuple[Any, ...] | None:
 
 
 def _field_names(update_fields: Any) -> frozenset[Any]:
-    """Django passes ``None`` or a frozenset; anything else (a generator would be used up) is not read."""
-    if isinstance(update_fields, (set, frozenset, list, tuple)):
-        return frozenset(update_fields)
+    """Django passes ``None`` or a frozenset; anything else (a generator would be used up) is not read. Read
+    by its real type and the builtin's own iteration: ``isinstance`` would evaluate a lazy object, and a
+    subclass's ``__iter__`` is the application's code."""
+    bases = safe.mro(type(update_fields))
+    for base in (frozenset, set, list, tuple):
+        if base in bases:
+            return frozenset(base.__iter__(update_fields))
     raise TypeError("update_fields")
 
 

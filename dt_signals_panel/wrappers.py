@@ -347,7 +347,8 @@ class _ATimed(_Timed):
 
 
 def _stand_in(item: Any) -> bool:
-    return type(item) is tuple and len(item) == 2 and isinstance(item[0], _Timed)
+    # type(), not isinstance(): item[0] may be the application's receiver, whose __class__ is its own business.
+    return type(item) is tuple and len(item) == 2 and type(item[0]) in (_Timed, _ATimed)
 
 
 def _real_receivers(result: Any) -> Any:

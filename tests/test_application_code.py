@@ -228,6 +228,35 @@ def test_lazy_arguments_to_every_tracked_signal_are_never_evaluated(name, method
         assert seen[True][0] == []
 
 
+class NoisyFields(list):  # type: ignore[type-arg]
+    """A list of field names whose own iteration is the application's code: it says when it runs."""
+
+    calls: list[str] = []
+
+    def __iter__(self) -> Any:
+        NoisyFields.calls.append("__iter__")
+        return super().__iter__()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("signal_name", ["pre_save", "post_save"])
+def test_odd_update_fields_beside_a_real_instance_run_none_of_the_applications_code(signal_name):
+    """The row state reads ``update_fields`` too (what a save writes): a lazy one is not evaluated and a list
+    subclass's own ``__iter__`` is not called, with a real saved instance beside them."""
+    author = Author.objects.create(name="Ann")
+    loaded: list[str] = []
+    NoisyFields.calls = []
+    signal = signals.BUILTIN[signal_name]
+    with dt_signals_panel.capture() as recording:
+        same_row = Author.objects.get(pk=author.pk)
+        same_row.name = "Bo"
+        for update_fields in (SimpleLazyObject(lambda: loaded.append("loaded") or ["name"]), NoisyFields(["name"])):
+            signal.send(sender=Author, instance=same_row, raw=False, using="default", update_fields=update_fields)
+    assert loaded == []
+    assert NoisyFields.calls == []
+    assert recording.count(signal_name) == 2
+
+
 def test_an_evaluated_lazy_object_is_described_by_what_it_wraps():
     user = SimpleLazyObject(lambda: Author(name="Ann"))
     assert user.name == "Ann"  # the application evaluated it
