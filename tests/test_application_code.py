@@ -250,7 +250,8 @@ def test_odd_update_fields_beside_a_real_instance_run_none_of_the_applications_c
     with dt_signals_panel.capture() as recording:
         same_row = Author.objects.get(pk=author.pk)
         same_row.name = "Bo"
-        for update_fields in (SimpleLazyObject(lambda: loaded.append("loaded") or ["name"]), NoisyFields(["name"])):
+        lazy = SimpleLazyObject(lambda: loaded.append("loaded") or ["name"])  # type: ignore[func-returns-value]
+        for update_fields in (lazy, NoisyFields(["name"])):
             signal.send(sender=Author, instance=same_row, raw=False, using="default", update_fields=update_fields)
     assert loaded == []
     assert NoisyFields.calls == []
