@@ -11,6 +11,7 @@ masked values kept from every other text of the event by ``masking.py``.
 from __future__ import annotations
 
 import linecache
+import re
 import sys
 from types import CodeType, FrameType, FunctionType, MethodType
 from typing import Any
@@ -24,24 +25,50 @@ from dt_signals_panel.shapes import Event, ReceiverRow, RowKey
 
 #: The arguments a light event keeps (see :func:`build`): what the findings read.
 LIGHT_ARGUMENTS = frozenset({"raw", "created", "using", "update_fields", "credentials", "instance"})
+#: Receivers listed per event.
+MAX_RECEIVERS = 50
 #: Arguments shown as a sorted list of names, so the same set always reads the same.
 NAME_LISTS = ("update_fields", "pk_set")
 #: Arguments with a treatment of their own in :func:`_build`, whatever their value.
 _SPECIAL = frozenset({*NAME_LISTS, "credentials", "instance"})
 
 
-def row_key(instance: Model) -> RowKey | None:
+#: Per model class, keyed by id (a metaclass's own ``__hash__`` never runs): the class itself (so the id stays
+#: its own), the concrete model's label and the pk's attribute name. Bounded, for models made per test.
+_models: dict[int, tuple[type, str, str | None]] = {}
+#: Integer pks shown by ``str()`` at once: far below the digits limit of int-to-text conversion.
+_SHORT_INT = 10**30
+
+
+def _model_facts(cls: type[Model]) -> tuple[type, str, str | None]:
+    facts = _models.get(id(cls))
+    if facts is None or facts[0] is not cls:
+        meta = cls._meta
+        concrete = meta.concrete_model or cls
+        facts = (cls, concrete._meta.label, None if meta.pk is None else meta.pk.attname)
+        if len(_models) > 1000:
+            _models.clear()
+        _models[id(cls)] = facts
+    return facts
+
+
+def row_key(instance: Model, sensitive: re.Pattern[str] | None = None) -> RowKey | None:
     """The row a save or delete touches, as the redundant-save finding keys it (pk from ``__dict__``)."""
-    cls = type(instance)
-    pk = labels.pk_value(cls, safe.instance_dict(instance) or {})
+    _, label, attname = _model_facts(type(instance))
+    values = safe.instance_dict(instance)
+    if attname is None or values is None:
+        return None
+    pk = values.get(attname)
     if pk is None:
         return None
-    concrete = cls._meta.concrete_model or cls
-    shown = masking.shown_pk(instance, pk)
+    shown = masking.shown_pk(instance, pk, sensitive)
     if shown is None:
-        text = safe.safe_text(pk)
-        shown = clip(text if text is not None else safe.object_name(pk), 40)
-    return {"model": concrete._meta.label, "pk": shown}
+        if type(pk) is int and -_SHORT_INT < pk < _SHORT_INT:
+            shown = str(pk)
+        else:
+            text = safe.safe_text(pk)
+            shown = clip(text if text is not None else safe.object_name(pk), 40)
+    return {"model": label, "pk": shown}
 
 
 def build(name: str, sender: str, named: dict[str, Any], config: Config, *, detailed: bool = True) -> Event:
@@ -67,18 +94,26 @@ def _build(name: str, sender: str, named: dict[str, Any], config: Config, detail
         event["light"] = True
     # Raw values masked for this send; scrubbed from every other text of the event (masking.hold).
     masked: list[str] = []
+    sensitive_names = _sensitive_names_of(config.sensitive)
     for key, value in named.items():
         if not detailed and key not in LIGHT_ARGUMENTS:
             continue
         kind = type(value)
-        if (
-            (value is None or kind is bool or kind is str)
-            and key not in _SPECIAL
-            and not _sensitive_argument(key, config)
-        ):
+        if kind in _PLAIN and (key not in _SPECIAL or (kind is _NONE_TYPE and key in NAME_LISTS)):
             # ``raw``, ``created``, ``using``, ``update_fields=None``...: what most arguments of most sends are,
-            # shown as they are (as ``labels.describe`` would), without its general path.
-            arguments[key] = clip(value) if kind is str else value
+            # shown as they are (as the general path below would show them), without its cost.
+            looks_sensitive = sensitive_names.get(key)
+            if looks_sensitive is None:
+                looks_sensitive = _judge_name(sensitive_names, config.sensitive, key)
+            if not looks_sensitive:
+                arguments[key] = clip(value) if kind is str else value
+                continue
+        elif not detailed and key == "instance":
+            # A light event's instance: its row only (read as the general path below reads it).
+            if safe.is_a(value, Model):
+                row = row_key(value, config.sensitive)
+                if row is not None:
+                    event["row"] = row
             continue
         if detailed:
             masking.collect_credential_pk(value, masked, config.sensitive)
@@ -92,7 +127,7 @@ def _build(name: str, sender: str, named: dict[str, Any], config: Config, detail
         elif key == "instance" and safe.is_a(value, Model):
             if detailed:
                 arguments[key] = labels.instance_label(value, config)
-            row = row_key(value)
+            row = row_key(value, config.sensitive)
             if row is not None:
                 event["row"] = row
         elif not detailed and key == "instance":
@@ -110,18 +145,34 @@ def _build(name: str, sender: str, named: dict[str, Any], config: Config, detail
     return event
 
 
-#: (pattern, argument name) -> whether the name looks sensitive: a send's names are a handful of strings, and
-#: searching the pattern is most of the cost of a light event. Bounded, for hand-made sends of any name.
-_sensitive_names: dict[tuple[Any, str], bool] = {}
+#: Per sensitive-names pattern: argument name -> whether it looks sensitive. A send's names are a handful of
+#: strings, and searching the pattern is most of the cost of a light event. Bounded, for hand-made sends.
+_sensitive_names: dict[re.Pattern[str], dict[str, bool]] = {}
+_NONE_TYPE = type(None)
+#: Argument values shown as they are: ``None``, booleans and (clipped) strings.
+_PLAIN = frozenset({_NONE_TYPE, bool, str})
+
+
+def _sensitive_names_of(pattern: re.Pattern[str]) -> dict[str, bool]:
+    found = _sensitive_names.get(pattern)
+    if found is None:
+        if len(_sensitive_names) > 10:
+            _sensitive_names.clear()
+        found = _sensitive_names[pattern] = {}
+    return found
+
+
+def _judge_name(known: dict[str, bool], pattern: re.Pattern[str], key: str) -> bool:
+    if len(known) > 1000:
+        known.clear()
+    found = known[key] = bool(pattern.search(key))
+    return found
 
 
 def _sensitive_argument(key: str, config: Config) -> bool:
-    found = _sensitive_names.get((config.sensitive, key))
-    if found is None:
-        if len(_sensitive_names) > 1000:
-            _sensitive_names.clear()
-        found = _sensitive_names[(config.sensitive, key)] = bool(config.sensitive.search(key))
-    return found
+    known = _sensitive_names_of(config.sensitive)
+    found = known.get(key)
+    return _judge_name(known, config.sensitive, key) if found is None else found
 
 
 def _names(value: Any, config: Config) -> list[Any] | None:
@@ -143,7 +194,7 @@ def note_changes(event: Event, instance: Model, update_fields: Any, rows: row_st
         return
     if changed is not None:
         event["changed"] = changed
-        event["field_count"] = sum(1 for f in instance._meta.concrete_fields if not f.primary_key)
+        event["field_count"] = row_state.field_count(type(instance))
 
 
 def init_example(name: str, named: dict[str, Any], config: Config) -> dict[str, Any]:
@@ -200,23 +251,30 @@ def receiver_name(receiver: Any) -> tuple[str, str]:
 
 def describe_receivers(responses: list[Any], timings: list[Any]) -> list[ReceiverRow]:
     """The receivers that ran, in order, each with its own time when we could measure it."""
-    spent = {id(timing[0]): timing for timing in timings}
+    if len(timings) == 1:  # one receiver ran: the common case, without the lookup table
+        only = timings[0]
+        spent = None
+    else:
+        only, spent = None, {id(timing[0]): timing for timing in timings}
     rows: list[ReceiverRow] = []
-    for item in responses[:50]:
+    for item in responses if len(responses) <= MAX_RECEIVERS else responses[:MAX_RECEIVERS]:
         try:
             receiver, response = item
         except (TypeError, ValueError):
             continue
         name, where = receiver_name(receiver)
         row: ReceiverRow = {"name": name, "where": where}
-        timing = spent.get(id(receiver))
+        if spent is None:
+            timing = only if only is not None and only[0] is receiver else None
+        else:
+            timing = spent.get(id(receiver))
         if timing is not None:
             row["ms"] = round(timing[1] * 1000, 3)
             if timing[2] is None:  # an async receiver: its queries are not measured (see queries.py)
                 row["queries_not_measured"] = True
             else:
                 row.update(queries.describe(timing[2]))  # the SQL it ran (issue 16); nothing when it ran none
-        if safe.is_a(response, BaseException):  # a receiver's return value: never ask its __class__
+        if response is not None and safe.is_a(response, BaseException):  # never ask a return value's __class__
             row["error"] = describe_exception(response)
         rows.append(row)
     return rows

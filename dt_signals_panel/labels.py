@@ -66,13 +66,26 @@ def pk_text(cls: type[Model], values: dict[str, Any], config: Config) -> str:
     return f"#{clip(text, _PK_LIMIT)}" if text is not None else f"#<{safe.short_class_name(type(pk))}>"
 
 
+#: Class senders' labels (a model's, most sends), keyed by id: no metaclass ``__hash__`` runs. The class is
+#: kept with its label, so its id stays its own; bounded, for classes made per test.
+_class_labels: dict[int, tuple[type, str]] = {}
+
+
 def sender_label(sender: Any) -> str:
     """A model's label, a string sender as is, a class's dotted name, an app config's label; else the
     sender's class. Read without asking the sender anything (it may be lazy, or have a ``__getattr__``)."""
+    known = _class_labels.get(id(sender))
+    if known is not None and known[0] is sender:
+        return known[1]
     try:
-        return _sender_label(sender)
+        label = _sender_label(sender)
     except Exception:  # a sender we cannot read statically: name its type, never fail the send
         return clip(safe.class_name(type(sender)))
+    if type in safe.mro(type(sender)):
+        if len(_class_labels) > 1000:
+            _class_labels.clear()
+        _class_labels[id(sender)] = (sender, label)
+    return label
 
 
 def _sender_label(sender: Any) -> str:

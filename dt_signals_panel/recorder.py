@@ -182,27 +182,33 @@ class Recording:
         if labels.is_toolbar_label(label):
             return None
         key = (name, label)
+        config = self.config
         with self._lock:
             self._counts[key] = self._counts.get(key, 0) + 1
-            if len(self.events) >= self.config.max_events:
+            if len(self.events) >= config.max_events:
                 self.dropped += 1
                 return None
             kept = self._kept.get(name, 0)
             self._kept[name] = kept + 1
+            seq = next(self._seq)
         # Only the first events of each signal are shown row by row; the others are summed up by call site,
         # so they skip what only a shown row needs: the instance's label, the other arguments' text, a stack.
         # Building runs none of the application's code (events.py, safe.py), so nothing can be sent from it.
-        detailed = kept < self.config.shown_per_signal
-        event = events.build(name, label, named, self.config, detailed=detailed)
-        event["seq"] = next(self._seq)
+        detailed = kept < config.shown_per_signal
+        event = events.build(name, label, named, config, detailed=detailed)
+        event["seq"] = seq
         event["t"] = round((time.perf_counter() - self.started) * 1000, 3)
-        event["parent"] = next((seq for recording, seq in parent_events.get() if recording is self), None)
+        parent = None
+        for recording, parent_seq in parent_events.get():
+            if recording is self:
+                parent = parent_seq
+                break
+        event["parent"] = parent
         if mode != "send":
             event["mode"] = mode
-        if self.config.call_sites:
+        if config.call_sites:
             self._locate(event, detailed, sending)
-        with self._lock:
-            self.events.append(event)
+        self.events.append(event)  # list.append is atomic: no lock needed
         return event
 
     def _walk(self, sending: FrameType) -> tuple[FrameType | None, FrameType | None]:
@@ -281,7 +287,8 @@ class Recording:
         # Receivers that ran, even when one raised: the ones before it and the one that raised have timings.
         ran = result if isinstance(result, list) else [(timing[0], None) for timing in timings]
         event["receivers"] = events.describe_receivers(ran, timings)
-        self._masked.update(masking.finish(event))
+        if masking.PENDING in event:
+            self._masked.update(masking.finish(event))
 
 
 #: Row keys (pks) kept per model to tell distinct rows from copies: once a model has this many, its further

@@ -266,6 +266,17 @@ def _fields_of(model: type[Model]) -> tuple[tuple[str, str, bool, bool], ...]:
     return found
 
 
+_field_counts: dict[type, int] = {}
+
+
+def field_count(model: type[Model]) -> int:
+    """The concrete fields a full save of ``model`` writes (its pk aside)."""
+    found = _field_counts.get(model)
+    if found is None:
+        found = _field_counts[model] = sum(1 for field in _fields_of(model) if not field[3])
+    return found
+
+
 def _pure_pre_save(field: Any) -> bool:
     """Whether ``field.pre_save`` returns the value as it is, for a save of an existing row. A field class
     that overrides it (a file committed on save, a slug computed, a third-party timestamp) may write a value
