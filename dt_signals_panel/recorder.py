@@ -64,6 +64,7 @@ class Recording:
         self._last_key: tuple[int, int, int] = (0, 0, -1)
         self._last_site: tuple[list[Any], list[int]] = ([], [])
         self._last_stack_id = 0
+        self._last_site_row: list[Any] = ["", 0, ""]
         # module name -> what its frames are to a call site (``_site_class``): a handful of modules, asked about
         # on every send.
         self._hidden_modules: dict[str, int] = {}
@@ -197,7 +198,8 @@ class Recording:
         detailed = kept < config.shown_per_signal
         event = events.build(name, label, named, config, detailed=detailed)
         event["seq"] = seq
-        event["t"] = round((time.perf_counter() - self.started) * 1000, 3)
+        if detailed:  # the time a shown row says it was sent at; a light event is only summed up
+            event["t"] = round((time.perf_counter() - self.started) * 1000, 3)
         parent = None
         for recording, parent_seq in parent_events.get():
             if recording is self:
@@ -252,7 +254,12 @@ class Recording:
             user_frame = nearest
             event["site_kind"] = "framework"
         code = user_frame.f_code
-        event["site"] = [code.co_filename, user_frame.f_lineno, code.co_name]
+        line = user_frame.f_lineno
+        # Sends from one line (a save's pre_ and post_ send, every turn of a loop) share one site list.
+        site = self._last_site_row
+        if site[1] != line or site[2] is not code.co_name or site[0] is not code.co_filename:
+            site = self._last_site_row = [code.co_filename, line, code.co_name]
+        event["site"] = site
         if not (with_stack and self.config.stacktraces):
             return
         # The same frame at the same instruction is the same operation (the pre_ and post_ send of one save,

@@ -63,7 +63,7 @@ class Event(TypedDict, total=False):
     changed: list[str]
     field_count: int
     seq: int
-    #: Milliseconds since the capture opened.
+    #: Milliseconds since the capture opened (a shown event only).
     t: float
     #: ``seq`` of the event whose receivers made this send, in the same recording.
     parent: int | None

@@ -27,9 +27,9 @@ def receiver_times(events: Sequence[Event]) -> list[dict[str, Any]]:
     shapes: dict[tuple[str, str, str], dict[str, Any]] = {}
     for event in events:
         for receiver in event.get("receivers") or ():
-            row = rows.setdefault(
-                receiver["name"],
-                {
+            row = rows.get(receiver["name"])
+            if row is None:
+                row = rows[receiver["name"]] = {
                     "name": receiver["name"],
                     "where": receiver.get("where", ""),
                     "calls": 0,
@@ -40,8 +40,7 @@ def receiver_times(events: Sequence[Event]) -> list[dict[str, Any]]:
                     "queries": 0,
                     "query_ms": 0.0,
                     "sql": [],
-                },
-            )
+                }
             if receiver.get("queries"):
                 _add_queries(row, receiver, shapes)
             if receiver.get("queries_not_measured"):  # an async receiver (see queries.py): never a 0
@@ -88,9 +87,18 @@ def _add_queries(
             known["ms"] = round(known["ms"] + shape["ms"], 3)
 
 
-def _shape(event: Event) -> tuple[Any, ...]:
-    args = event.get("args") or {}
-    return tuple((key, repr(args[key])) for key in SHAPE_ARGUMENTS if key in args)
+#: Argument values that key a group as they are (hashable, and equal only to themselves among JSON values).
+_AS_THEY_ARE = frozenset({type(None), bool, str})
+
+
+def _shape(args: dict[str, Any]) -> tuple[Any, ...]:
+    shape: list[Any] = []
+    for key in SHAPE_ARGUMENTS:
+        if key in args:
+            value = args[key]
+            # A list (update_fields) by its text; a number too, so that 1 and True stay apart.
+            shape.append((key, value) if type(value) in _AS_THEY_ARE else (key, "", repr(value)))
+    return tuple(shape)
 
 
 def similar(events: Sequence[Event], listed: set[int]) -> dict[str, Any]:
@@ -100,15 +108,23 @@ def similar(events: Sequence[Event], listed: set[int]) -> dict[str, Any]:
     row by row (``seqs``); the panel shows one line per group and the listed rows on demand."""
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
     touched: dict[tuple[Any, ...], set[tuple[Any, ...]]] = {}
+    sites: dict[int, tuple[Any, ...]] = {}  # events of one line share their site list (recorder._locate)
     for event in events:
         site = event.get("site")
-        key = (event["sender"], tuple(site) if site else None, _shape(event))
+        if site:
+            site_key = sites.get(id(site))
+            if site_key is None:
+                site_key = sites[id(site)] = tuple(site)
+        else:
+            site_key = None
+        args = event.get("args") or {}
+        key = (event["sender"], site_key, _shape(args))
         group = rows.get(key)
         if group is None:
             group = rows[key] = {
                 "sender": event["sender"],
                 "site": site,
-                "shape": {k: event["args"][k] for k in SHAPE_ARGUMENTS if k in (event.get("args") or {})},
+                "shape": {k: args[k] for k in SHAPE_ARGUMENTS if k in args},
                 "count": 0,
                 "ms": 0.0,
                 "seqs": [],
