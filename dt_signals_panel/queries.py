@@ -98,51 +98,71 @@ def _has_observer(wrappers: list[Any]) -> bool:
 
 
 def _put_on(connection: Any, held: list[Any]) -> None:
-    if not _has_observer(connection.execute_wrappers):
-        manager = connection.execute_wrapper(_observe)
-        manager.__enter__()
-        held.append((connection, manager))
+    # What ``connection.execute_wrapper(_observe)`` does on entering, without making a context manager per
+    # receiver call (a generator: most of the cost of a receiver's observation). ``release`` undoes it.
+    wrappers = connection.execute_wrappers
+    if not wrappers or not _has_observer(wrappers):
+        wrappers.append(_observe)
+        held.append(connection)
 
 
-def _connections_here() -> list[Any]:
+class _Thread:
+    """One thread's observation, reached with one thread-local read per receiver call: how many receivers
+    run in it (``depth``), the connection objects holding our observer, and the thread's connection objects
+    as last asked of Django, with the ``_generation`` they were asked at."""
+
+    __slots__ = ("connections", "depth", "generation", "held")
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.held: list[Any] = []
+        self.connections: list[Any] = []
+        self.generation = -1
+
+
+def _thread() -> _Thread:
+    try:
+        found: _Thread = _local.state
+    except AttributeError:
+        found = _local.state = _Thread()
+    return found
+
+
+def _connections_here(state: _Thread) -> list[Any]:
     """The connection objects this thread has made. Asking Django costs a few microseconds per receiver call,
     so the answer is kept until a capture opens or closes, or a connection opens in this thread
     (``connection_created``: a connection object made later opens before its first query). A connection
     object replaced by assignment (``connections[alias] = ...``) inside a capture would go unobserved until
     then: Django itself does that only as a live server's thread starts."""
-    cached = getattr(_local, "connections", None)
-    if cached is not None and cached[0] == _generation:
-        found: list[Any] = cached[1]
-        return found
-    found = list(connections.all(initialized_only=True))
-    _local.connections = (_generation, found)
-    return found
+    if state.generation != _generation:
+        state.connections = list(connections.all(initialized_only=True))
+        state.generation = _generation
+    return state.connections
 
 
 def hold() -> None:
     """The current thread runs a receiver: observe its connections (the outermost receiver puts it on)."""
-    depth = getattr(_local, "depth", 0)
-    if depth == 0:
-        held: list[Any] = []
-        for connection in _connections_here():
+    state = _thread()
+    if state.depth == 0:
+        held = state.held
+        for connection in _connections_here(state):
             _put_on(connection, held)
-        _local.held = held
-    _local.depth = depth + 1
+    state.depth += 1
 
 
 def release() -> None:
     """The receiver ``hold()`` was for returned: the outermost one takes the observer off again."""
-    depth = getattr(_local, "depth", 0) - 1
-    if depth < 0:  # no hold() in this thread: nothing to undo
+    state = _thread()
+    if state.depth == 0:  # no hold() in this thread: nothing to undo
         return
-    _local.depth = depth
-    if depth:
+    state.depth -= 1
+    if state.depth:
         return
-    held, _local.held = _local.held, []
-    for connection, manager in reversed(held):
+    held, state.held = state.held, []
+    for connection in reversed(held):
         wrappers = connection.execute_wrappers
         if wrappers and wrappers[-1] is _observe:
-            manager.__exit__(None, None, None)
+            wrappers.pop()  # as ``execute_wrapper()`` does on leaving
         else:  # another wrapper was left on top of ours: take ours out from under it, leave it there
             for i in range(len(wrappers) - 1, -1, -1):
                 if wrappers[i] is _observe:
@@ -166,10 +186,11 @@ def leave(token: Token[Frame | None]) -> None:
 def _connection_opened(sender: Any, connection: Any, **kwargs: Any) -> None:
     """A connection opens in this thread: the next receiver asks Django for the thread's connection objects
     again, and one made inside a running receiver is observed from its first query."""
-    _local.connections = None
-    if current.get() is None or not getattr(_local, "depth", 0):
+    state = _thread()
+    state.generation = -1
+    if current.get() is None or not state.depth:
         return
-    _put_on(connection, _local.held)
+    _put_on(connection, state.held)
 
 
 def start() -> None:
