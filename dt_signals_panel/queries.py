@@ -1,9 +1,10 @@
 """The SQL each receiver runs, observed through Django's public database instrumentation.
 
 While a receiver runs, the thread it runs in has one observer of ours on each database connection object
-that thread already made (``connections.all(initialized_only=True)``, each through its public
-``execute_wrapper()``): no connection object is made and no connection opened that the application would not
-make. A connection object first made inside the receiver gets the observer when Django opens its connection,
+that thread already made (``connections.all(initialized_only=True)``), in the list of wrappers that
+Django's public ``execute_wrapper()`` keeps, put on and taken off as that context manager does (without
+making one per receiver call): no connection object is made and no connection opened that the application
+would not make. A connection object first made inside the receiver gets the observer when Django opens its connection,
 through ``connection_created`` (connected only while a capture is open), before its first query runs. The
 observer is taken off when the outermost receiver of the thread returns: between receivers, and outside
 every capture, a connection is exactly as Django made it.
