@@ -212,6 +212,11 @@ def init_example(name: str, named: dict[str, Any], config: Config) -> dict[str, 
     return {}
 
 
+#: Plain functions' names, by their code object's id: the code (not the function, which a weak receiver
+#: must be free to lose) is kept so the id stays its own, with the module and qualname the name was made of.
+_function_names: dict[int, tuple[CodeType, str, str, tuple[str, str]]] = {}
+
+
 def receiver_name(receiver: Any) -> tuple[str, str]:
     """``module.qualname`` and ``file:line`` of a receiver, looking through decorators and partials. Read
     through :func:`safe.static_attr`: a receiver's properties and ``__getattr__`` never run."""
@@ -223,7 +228,14 @@ def receiver_name(receiver: Any) -> tuple[str, str]:
     if type(func) is FunctionType and "__wrapped__" not in func.__dict__:
         module, qualname, code = func.__module__, func.__qualname__, func.__code__
         if type(module) is str:
-            return clip(f"{module}.{qualname}"), f"{code.co_filename}:{code.co_firstlineno}"
+            known = _function_names.get(id(code))
+            if known is not None and known[0] is code and known[1] is module and known[2] is qualname:
+                return known[3]
+            found = clip(f"{module}.{qualname}"), f"{code.co_filename}:{code.co_firstlineno}"
+            if len(_function_names) > 1000:
+                _function_names.clear()
+            _function_names[id(code)] = (code, module, qualname, found)
+            return found
         func = receiver
     for _ in range(10):
         # ``is None``, never ``or``: truth-testing a receiver may run its ``__bool__`` or ``__len__``.
