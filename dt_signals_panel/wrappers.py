@@ -264,6 +264,9 @@ def _begin_all(
     # type(), not isinstance(): a lazy object's __class__ would evaluate it.
     if name in _ROW_SIGNALS and issubclass(type(named.get("instance")), Model):
         _note_rows(begun, name, named)
+    if len(begun) == 1:  # one capture open: the common case, without a generator
+        recording, event = begun[0]
+        return begun, None if event is None else parent_events.set(((recording, event["seq"]),))
     parents = tuple((r, e["seq"]) for r, e in begun if e is not None)
     return begun, parent_events.set(parents) if parents else None
 
@@ -275,11 +278,12 @@ def _note_rows(begun: list[tuple[Sink, Event | None]], name: str, named: dict[st
     """Row state: what a save changes (on its event, per recording), and what the database holds after it."""
     instance, using = named["instance"], named.get("using")
     if name == "pre_save":
+        update_fields = named.get("update_fields")
         for recording, event in begun:
             if event is not None:
-                events.note_changes(event, instance, named.get("update_fields"), recording.rows, using)
+                events.note_changes(event, instance, update_fields, recording.rows, using)
         return
-    live = tuple(recording for recording, _ in begun)
+    live = (begun[0][0],) if len(begun) == 1 else tuple(recording for recording, _ in begun)
     if name == "post_save":
         row_state.remember_saved(live, instance, named.get("update_fields"), using)
     else:
