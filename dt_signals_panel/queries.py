@@ -13,18 +13,35 @@ the innermost receiver running in this thread or task. A receiver that saves a r
 the receivers of that save count their own, and their parent does not count them again. A query run by the
 ``save()`` around the receivers, by another request or by another thread is in no receiver's context.
 
-An async receiver's queries are not measured: they run in the thread its ``sync_to_async`` calls land in,
-and putting the observer on that thread's connections would take a hop into it before and after the receiver,
-which changes the scheduling the application sees (concurrent receivers under ``asend`` would wait for the
-request's sync thread). Its receiver row says so (``queries_not_measured``) instead of showing 0. Its frame is
-still current while it runs (``wrappers._ATimed``), so its queries are never counted for an enclosing receiver.
+An async receiver's queries run where its ``sync_to_async`` calls land (Django's async ORM: asgiref's
+thread-sensitive thread), with its frame current there (asgiref copies the context), and are counted exactly
+when that thread's connections carry the observer, which is put on only by code already running in that
+thread, never by a hop into it (a hop would make concurrent receivers wait for it):
+
+- ``send()`` with async receivers runs them under ``async_to_sync``, so their calls come back to the sending
+  thread: the send wrapper watches it (``watch()``/``unwatch()``, ``hold()`` plus the thread's entry below)
+  while they run.
+- A thread that runs ``sync_to_async`` work (the ASGI request's sync thread) gets the observer on every
+  connection object it has when one of them opens in a context that records (``_linger``), at the bottom of
+  ``execute_wrappers`` so no ``execute_wrapper()`` block of the application's ever pops it. It stays while
+  that thread works for a recording, and comes off in that thread: at its first query in a context that
+  records nothing, or when a capture closes there.
+
+Each such thread has an entry in ``_threads`` (from when its connections are all observed, and which they
+are). At the end of an async receiver, ``covered()`` asks asgiref's state which thread its calls went to
+(``sync_thread.target()``) and whether that thread was fully observed all along; if not (its connection
+opened before the capture and none of our code has run there since, as in a test whose event loop thread
+handed it connections made earlier), the receiver's row says "not measured" (``queries_not_measured``) and
+never shows a count that could be short.
 
 Only the SQL text is kept (placeholders as the database driver gets them); parameters are never read.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
+from collections.abc import Callable
 from contextvars import ContextVar, Token
 from time import perf_counter
 from typing import Any
@@ -32,9 +49,24 @@ from typing import Any
 from django.db import connections
 from django.db.backends.signals import connection_created
 
+from dt_signals_panel import sync_thread
 from dt_signals_panel.shapes import ReceiverRow
 
-__all__ = ["Frame", "describe", "enter", "hold", "leave", "release", "start", "stop"]
+__all__ = [
+    "Frame",
+    "bind",
+    "covered",
+    "describe",
+    "enter",
+    "hold",
+    "leave",
+    "release",
+    "stamp",
+    "start",
+    "stop",
+    "unwatch",
+    "watch",
+]
 
 #: Longest SQL text kept per query shape.
 MAX_SQL = 300
@@ -63,6 +95,14 @@ _captures = 0
 #: Bumped whenever a capture opens or closes: a thread's list of its connection objects is kept only while
 #: this stays the same (see ``_connections_here``).
 _generation = 0
+#: Whether the current context records (``wrappers.open_recordings``, bound by ``bind()``: wrappers imports us).
+_recording_here: Callable[[], Any] = tuple
+#: thread ident -> (stamp from which every connection object of that thread has carried the observer, those
+#: objects). Written only by the thread itself; read by ``covered()`` from the event loop's thread. Emptied
+#: when the first capture opens: while none was open, connections opened unseen.
+_threads: dict[int, tuple[int, list[Any]]] = {}
+#: Increasing numbers that order an async receiver's start against a thread's entry.
+_stamps = itertools.count(1)
 
 
 def _sql_text(sql: Any) -> str:
@@ -75,6 +115,8 @@ def _observe(execute: Any, sql: Any, params: Any, many: bool, context: dict[str,
     """The execute wrapper: times the query and files it under the innermost receiver of this context."""
     frame = current.get()
     if frame is None:
+        if not _recording_here():  # the thread works for no recording now: a lingering observer comes off
+            _let_go(context["connection"])
         return execute(sql, params, many, context)
     started = perf_counter()
     try:
@@ -141,7 +183,7 @@ def release() -> None:
     held, _local.held = _local.held, []
     for connection, manager in reversed(held):
         wrappers = connection.execute_wrappers
-        if wrappers and wrappers[-1] is _observe:
+        if manager is not None and wrappers and wrappers[-1] is _observe:
             manager.__exit__(None, None, None)
         else:  # another wrapper was left on top of ours: take ours out from under it, leave it there
             for i in range(len(wrappers) - 1, -1, -1):
@@ -163,13 +205,129 @@ def leave(token: Token[Frame | None]) -> None:
     current.reset(token)
 
 
+def _at_bottom(connection: Any) -> None:
+    # Under every execute_wrapper() block the application has open, so that block's pop() takes its own.
+    connection.execute_wrappers.insert(0, _observe)
+
+
+def _take_off(connection: Any) -> None:
+    wrappers = connection.execute_wrappers
+    for i in range(len(wrappers) - 1, -1, -1):
+        if wrappers[i] is _observe:
+            del wrappers[i]
+            return
+
+
+def _works_for_sync_to_async() -> bool:
+    """Whether this thread has run ``sync_to_async`` work (asgiref marks such a thread for ``async_to_sync``)."""
+    from asgiref.sync import SyncToAsync
+
+    return getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None
+
+
+def _linger(opened: Any) -> None:
+    """A connection opens in a thread that runs ``sync_to_async`` work for a recording: every connection object
+    of the thread carries the observer from now on, until ``_let_go``."""
+    ident = threading.get_ident()
+    found = list(connections.all(initialized_only=True))
+    if not any(c is opened for c in found):
+        found.append(opened)
+    # A connection of this thread that was open before, unobserved: its earlier queries were not seen.
+    unseen = any(c is not opened and c.connection is not None and not _has_observer(c.execute_wrappers) for c in found)
+    lingering: list[Any] = _local.__dict__.setdefault("lingering", [])
+    held: list[Any] = getattr(_local, "held", [])
+    for connection in found:
+        if not _has_observer(connection.execute_wrappers):
+            _at_bottom(connection)
+            lingering.append(connection)
+            continue
+        for i, (c, _manager) in enumerate(held):
+            if c is connection:  # held by a receiver of this thread: stays on after it returns, from the bottom
+                del held[i]
+                _take_off(connection)
+                _at_bottom(connection)
+                lingering.append(connection)
+                break
+    before = _threads.get(ident)
+    _threads[ident] = (next(_stamps) if unseen else (0 if before is None else before[0]), found)
+
+
+def _let_go(connection: Any) -> None:
+    lingering = getattr(_local, "lingering", None)
+    if not lingering:
+        return
+    for i, c in enumerate(lingering):
+        if c is connection:
+            del lingering[i]
+            _take_off(connection)
+            _threads.pop(threading.get_ident(), None)
+            return
+
+
 def _connection_opened(sender: Any, connection: Any, **kwargs: Any) -> None:
     """A connection opens in this thread: the next receiver asks Django for the thread's connection objects
-    again, and one made inside a running receiver is observed from its first query."""
+    again, and one made inside a running receiver is observed from its first query. In a thread that runs
+    ``sync_to_async`` work, async receivers' queries may run on it: it is observed while the thread works for a
+    recording, and the thread is known not to be fully observed when it opens one for something else."""
     _local.connections = None
+    if _works_for_sync_to_async():
+        if _recording_here():
+            _linger(connection)
+            return
+        _threads.pop(threading.get_ident(), None)
     if current.get() is None or not getattr(_local, "depth", 0):
         return
-    _put_on(connection, _local.held)
+    _at_bottom(connection)
+    _local.held.append((connection, None))
+
+
+def watch() -> None:
+    """``send()`` hands async receivers to ``async_to_sync``: their ``sync_to_async`` calls come back to this
+    thread, whose connections are observed (``hold()``) and known to be (an entry in ``_threads``) meanwhile."""
+    hold()
+    depth = getattr(_local, "watching", 0)
+    _local.watching = depth + 1
+    if depth == 0:
+        ident = threading.get_ident()
+        _local.watched_before = _threads.get(ident)
+        _threads[ident] = (next(_stamps), list(_connections_here()))
+
+
+def unwatch() -> None:
+    depth = getattr(_local, "watching", 0) - 1
+    if depth >= 0:
+        _local.watching = depth
+        if depth == 0:
+            before, _local.watched_before = _local.watched_before, None
+            if before is None:
+                _threads.pop(threading.get_ident(), None)
+            else:
+                _threads[threading.get_ident()] = before
+    release()
+
+
+def stamp() -> int:
+    """A number that orders an async receiver's start against the threads' entries."""
+    return next(_stamps)
+
+
+def covered(since: int) -> bool:
+    """Whether every query run by an async receiver that started at ``since`` was observed: the thread its
+    ``sync_to_async`` calls run in (asgiref's choice, read from here) has had every connection object observed
+    since before the receiver started, and still has."""
+    ident = sync_thread.target()
+    if ident == sync_thread.NO_THREAD:  # no such thread yet: no call of the receiver's ran in one
+        return True
+    entry = _threads.get(ident)
+    if entry is None or entry[0] > since:
+        return False
+    return all(c.connection is None or _has_observer(c.execute_wrappers) for c in entry[1])
+
+
+def bind(recording_here: Callable[[], Any]) -> None:
+    """Tell this module how to ask whether the current context records (``wrappers.open_recordings.get``)."""
+    global _recording_here
+    _recording_here = recording_here
 
 
 def start() -> None:
@@ -179,16 +337,23 @@ def start() -> None:
         _captures += 1
         _generation += 1
         if _captures == 1:
+            _threads.clear()
             connection_created.connect(_connection_opened, weak=False, dispatch_uid=__name__)
 
 
 def stop() -> None:
+    """A capture closes: once this context records nothing, this thread's lingering observers come off."""
     global _captures, _generation
     with _lock:
         _captures -= 1
         _generation += 1
         if _captures == 0:
             connection_created.disconnect(dispatch_uid=__name__)
+    if getattr(_local, "lingering", None) and not _recording_here():
+        for connection in _local.lingering:
+            _take_off(connection)
+        _local.lingering = []
+        _threads.pop(threading.get_ident(), None)
 
 
 def describe(frame: Frame) -> ReceiverRow:
