@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.test import override_settings
 
 import dt_signals_panel
-from dt_signals_panel import testing
+from dt_signals_panel import queries, testing
 from dt_signals_panel.checks import check_settings
 from dt_signals_panel.presentation import view_model
 from tests.testapp.models import ArchivedNote, Author, Bare, Tag
@@ -263,6 +263,63 @@ def test_an_async_receiver_of_a_save_counts_exactly_the_queries_its_sync_to_asyn
     assert recording.stats()["summary"]["receivers_not_measured"] == 0
     content = render_to_string("dt_signals_panel/panel.html", view_model(recording.stats()))
     assert "not measured" not in content
+
+
+def passing(execute: Any, sql: Any, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    return execute(sql, params, many, context)
+
+
+def wrapped_count() -> list[Any]:
+    """Inside the application's own execute_wrapper() block, the first query on "other" in this thread opens its
+    connection: the observer put on then must not be what the block's exit pops."""
+    with connections["other"].execute_wrapper(passing):
+        ArchivedNote.objects.count()
+    return list(connections["other"].execute_wrappers)
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+def test_a_connection_opened_inside_the_applications_execute_wrapper_block_gets_only_its_own_wrapper_popped():
+    seen: dict[str, Any] = {}
+
+    def archive(sender: Any, **kwargs: Any) -> None:
+        seen["inside"] = wrapped_count()
+
+    def run() -> None:
+        try:
+            with receiving(archive, sender=Bare), dt_signals_panel.capture() as recording:
+                Bare.objects.create(name="b")
+            seen["call"] = calls(recording, "archive")[0]
+            seen["after"] = list(connections["other"].execute_wrappers)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)  # a thread with no connection to "other" yet
+    thread.start()
+    thread.join()
+    assert seen["inside"] == [queries._observe]  # the application's wrapper popped, ours under it until ...
+    assert seen["after"] == []  # ... the receiver returned
+    assert seen["call"]["db"]["other"]["queries"] == 1
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+async def test_an_async_receiver_whose_call_opens_a_connection_inside_an_execute_wrapper_block_leaves_it_balanced():
+    seen: dict[str, Any] = {}
+
+    async def archive(sender: Any, **kwargs: Any) -> None:
+        seen["inside"] = await sync_to_async(wrapped_count)()
+
+    probe = Signal()
+    probe.connect(archive, weak=False)
+    recorder = dt_signals_panel.capture()
+    recorder.recording.signals[probe] = "probe"
+    async with ThreadSensitiveContext():
+        try:
+            async with recorder as recording:
+                await probe.asend(sender=None)
+        finally:
+            await sync_to_async(connections.close_all)()
+    assert [w is queries._observe for w in seen["inside"]] == [True]  # the application's own wrapper popped
+    assert [c["queries"] for c in calls(recording, "archive")] == [1]
 
 
 @pytest.mark.django_db(transaction=True)
