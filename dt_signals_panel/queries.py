@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import weakref
 from collections.abc import Callable
 from contextvars import ContextVar, Token
 from time import perf_counter
@@ -97,10 +98,11 @@ _captures = 0
 _generation = 0
 #: Whether the current context records (``wrappers.open_recordings``, bound by ``bind()``: wrappers imports us).
 _recording_here: Callable[[], Any] = tuple
-#: thread ident -> (stamp from which every connection object of that thread has carried the observer, those
-#: objects). Written only by the thread itself; read by ``covered()`` from the event loop's thread. Emptied
-#: when the first capture opens: while none was open, connections opened unseen.
-_threads: dict[int, tuple[int, list[Any]]] = {}
+#: thread ident -> (stamp from which every connection object of that thread has carried the observer, the
+#: thread, those objects), the last two weakly (an ident is reused once its thread ends; a connection object
+#: dies with its thread). Written only by the thread itself; read by ``covered()`` from the event loop's
+#: thread. Emptied when the first capture opens: while none was open, connections opened unseen.
+_threads: dict[int, tuple[int, Any, list[Any]]] = {}
 #: Increasing numbers that order an async receiver's start against a thread's entry.
 _stamps = itertools.count(1)
 
@@ -249,7 +251,12 @@ def _linger(opened: Any) -> None:
                 lingering.append(connection)
                 break
     before = _threads.get(ident)
-    _threads[ident] = (next(_stamps) if unseen else (0 if before is None else before[0]), found)
+    since = next(_stamps) if unseen else (0 if before is None else before[0])
+    _enter_thread(ident, since, found)
+
+
+def _enter_thread(ident: int, since: int, found: list[Any]) -> None:
+    _threads[ident] = (since, weakref.ref(threading.current_thread()), [weakref.ref(c) for c in found])
 
 
 def _let_go(connection: Any) -> None:
@@ -289,8 +296,9 @@ def watch() -> None:
     _local.watching = depth + 1
     if depth == 0:
         ident = threading.get_ident()
-        _local.watched_before = _threads.get(ident)
-        _threads[ident] = (next(_stamps), list(_connections_here()))
+        before = _local.watched_before = _threads.get(ident)
+        if before is None:  # else every connection of this thread is observed already, since before[0]
+            _enter_thread(ident, next(_stamps), list(_connections_here()))
 
 
 def unwatch() -> None:
@@ -315,13 +323,19 @@ def covered(since: int) -> bool:
     """Whether every query run by an async receiver that started at ``since`` was observed: the thread its
     ``sync_to_async`` calls run in (asgiref's choice, read from here) has had every connection object observed
     since before the receiver started, and still has."""
-    ident = sync_thread.target()
-    if ident == sync_thread.NO_THREAD:  # no such thread yet: no call of the receiver's ran in one
+    thread = sync_thread.target()
+    if thread is sync_thread.NO_THREAD:  # no such thread yet: no call of the receiver's ran in one
         return True
-    entry = _threads.get(ident)
-    if entry is None or entry[0] > since:
+    if not isinstance(thread, threading.Thread) or thread.ident is None:
         return False
-    return all(c.connection is None or _has_observer(c.execute_wrappers) for c in entry[1])
+    entry = _threads.get(thread.ident)
+    if entry is None or entry[0] > since or entry[1]() is not thread:
+        return False
+    for ref in entry[2]:
+        c = ref()
+        if c is not None and c.connection is not None and not _has_observer(c.execute_wrappers):
+            return False
+    return True
 
 
 def bind(recording_here: Callable[[], Any]) -> None:

@@ -11,33 +11,32 @@ never as a count that could be short.
 from __future__ import annotations
 
 import asyncio
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 __all__ = ["NO_THREAD", "UNKNOWN", "target"]
 
 #: asgiref would start a new thread for it: no thread runs that context's calls yet.
-NO_THREAD: Final = -1
+NO_THREAD: Final = "no thread"
 #: The thread cannot be told.
-UNKNOWN: Final = -2
+UNKNOWN: Final = "unknown"
 
 
-def _thread_of(executor: Any) -> int:
+def _thread_of(executor: Any) -> threading.Thread | str:
     work_thread = getattr(executor, "_work_thread", None)  # asgiref's CurrentThreadExecutor
     if work_thread is not None:
-        ident = getattr(work_thread, "ident", None)
-        return ident if type(ident) is int else UNKNOWN
+        return work_thread if isinstance(work_thread, threading.Thread) else UNKNOWN
     if type(executor) is ThreadPoolExecutor and getattr(executor, "_max_workers", 0) == 1:
         threads = list(getattr(executor, "_threads", ()))
         if not threads:
             return NO_THREAD
-        ident = threads[0].ident
-        return ident if type(ident) is int and len(threads) == 1 else UNKNOWN
+        return threads[0] if len(threads) == 1 and isinstance(threads[0], threading.Thread) else UNKNOWN
     return UNKNOWN
 
 
-def target() -> int:
-    """The ident of the thread asgiref would run a thread-sensitive call in, ``NO_THREAD`` or ``UNKNOWN``."""
+def target() -> threading.Thread | str:
+    """The thread asgiref would run a thread-sensitive call in, ``NO_THREAD`` or ``UNKNOWN``."""
     try:
         from asgiref.sync import AsyncToSync, SyncToAsync
 

@@ -354,9 +354,9 @@ async def test_async_receivers_that_query_leave_an_async_views_sql_connections_a
 
 @pytest.mark.django_db(transaction=True)
 def test_assert_num_queries_counts_the_same_with_async_receivers_querying_under_a_capture(django_assert_num_queries):
-    import dt_signals_panel
     from django.db.models.signals import post_save
 
+    import dt_signals_panel
     from tests.testapp import query_receivers
 
     def work() -> list[str]:

@@ -351,7 +351,9 @@ async def test_an_async_receiver_under_asend_counts_the_queries_run_in_its_reque
 
 def our_wrappers_after_a_query() -> int:
     Tag.objects.exists()
-    return sum(1 for c in connections.all(initialized_only=True) for w in c.execute_wrappers if w.__module__.startswith("dt_"))
+    return sum(
+        1 for c in connections.all(initialized_only=True) for w in c.execute_wrappers if w.__module__.startswith("dt_")
+    )
 
 
 @pytest.mark.django_db(transaction=True)
