@@ -221,10 +221,13 @@ def _take_off(connection: Any) -> None:
 
 
 def _works_for_sync_to_async() -> bool:
-    """Whether this thread has run ``sync_to_async`` work (asgiref marks such a thread for ``async_to_sync``)."""
+    """Whether this thread runs ``sync_to_async`` work for an event loop that still runs (asgiref notes the loop
+    of the last such call in the thread, for ``async_to_sync``): a thread that once did, as a test's main thread
+    after an async test, is not one."""
     from asgiref.sync import SyncToAsync
 
-    return getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    return loop is not None and bool(loop.is_running())
 
 
 def _linger(opened: Any) -> None:
@@ -282,7 +285,7 @@ def _connection_opened(sender: Any, connection: Any, **kwargs: Any) -> None:
             _linger(connection)
             return
         _threads.pop(threading.get_ident(), None)
-    if current.get() is None or not getattr(_local, "depth", 0):
+    if current.get() is None or not getattr(_local, "depth", 0) or _has_observer(connection.execute_wrappers):
         return
     _at_bottom(connection)
     _local.held.append((connection, None))

@@ -265,6 +265,31 @@ def test_an_async_receiver_of_a_save_counts_exactly_the_queries_its_sync_to_asyn
     assert "not measured" not in content
 
 
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+def test_a_connection_object_made_before_the_receiver_and_opened_inside_it_counts_each_query_once():
+    seen: dict[str, Any] = {}
+
+    def archive(sender: Any, **kwargs: Any) -> None:
+        ArchivedNote.objects.count()
+        ArchivedNote.objects.count()
+
+    def run() -> None:
+        try:
+            connections["other"]  # the object, as djdt's SQL panel makes it: not connected yet
+            with receiving(archive, sender=Bare), dt_signals_panel.capture() as recording:
+                Bare.objects.create(name="b")
+            seen["call"] = calls(recording, "archive")[0]
+            seen["after"] = [list(c.execute_wrappers) for c in connections.all(initialized_only=True)]
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert seen["call"]["queries"] == 2
+    assert seen["after"] == [[], []]
+
+
 def passing(execute: Any, sql: Any, params: Any, many: bool, context: dict[str, Any]) -> Any:
     return execute(sql, params, many, context)
 
