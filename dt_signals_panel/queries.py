@@ -4,9 +4,11 @@ While a receiver runs, the thread it runs in has one observer of ours on each da
 that thread already made (``connections.all(initialized_only=True)``, each through its public
 ``execute_wrapper()``): no connection object is made and no connection opened that the application would not
 make. A connection object first made inside the receiver gets the observer when Django opens its connection,
-through ``connection_created`` (connected only while a capture is open), before its first query runs. The
-observer is taken off when the outermost receiver of the thread returns: between receivers, and outside
-every capture, a connection is exactly as Django made it.
+through ``connection_created`` (connected only while a capture is open), before its first query runs, under
+the application's own wrappers (so an ``execute_wrapper()`` block it opened pops its own). The observer is
+taken off when the outermost receiver of the thread returns: between receivers, and outside every capture, a
+connection is exactly as Django made it, except in a thread serving ``sync_to_async`` work for a recording
+(below).
 
 Which receiver a query belongs to is read from a ``ContextVar`` set for the duration of each receiver call:
 the innermost receiver running in this thread or task. A receiver that saves a row counts the save's SQL;
@@ -21,17 +23,17 @@ thread, never by a hop into it (a hop would make concurrent receivers wait for i
 - ``send()`` with async receivers runs them under ``async_to_sync``, so their calls come back to the sending
   thread: the send wrapper watches it (``watch()``/``unwatch()``, ``hold()`` plus the thread's entry below)
   while they run.
-- A thread that runs ``sync_to_async`` work (the ASGI request's sync thread) gets the observer on every
-  connection object it has when one of them opens in a context that records (``_linger``), at the bottom of
-  ``execute_wrappers`` so no ``execute_wrapper()`` block of the application's ever pops it. It stays while
-  that thread works for a recording, and comes off in that thread: at its first query in a context that
-  records nothing, or when a capture closes there.
+- A thread that serves ``sync_to_async`` work of a running event loop (the ASGI request's sync thread) gets
+  the observer on every connection object it has when one of them opens in a context that records
+  (``_linger``), at the bottom of ``execute_wrappers`` so no ``execute_wrapper()`` block of the application's
+  ever pops it. It stays while that thread works for a recording, and comes off in that thread: at its first
+  query in a context that records nothing, or when a capture closes there.
 
 Each such thread has an entry in ``_threads`` (from when its connections are all observed, and which they
 are). At the end of an async receiver, ``covered()`` asks asgiref's state which thread its calls went to
 (``sync_thread.target()``) and whether that thread was fully observed all along; if not (its connection
-opened before the capture and none of our code has run there since, as in a test whose event loop thread
-handed it connections made earlier), the receiver's row says "not measured" (``queries_not_measured``) and
+opened before the capture and none of our code has run there since, as with the test client's async handler,
+whose sync thread outlives requests), the receiver's row says "not measured" (``queries_not_measured``) and
 never shows a count that could be short.
 
 Only the SQL text is kept (placeholders as the database driver gets them); parameters are never read.
