@@ -282,7 +282,7 @@ def describe_receivers(responses: list[Any], timings: list[Any]) -> list[Receive
             timing = spent.get(id(receiver))
         if timing is not None:
             row["ms"] = round(timing[1] * 1000, 3)
-            if timing[2] is None:  # an async receiver: its queries are not measured (see queries.py)
+            if timing[2] is None:  # an async receiver whose thread was not observed all along (queries.covered)
                 row["queries_not_measured"] = True
             else:
                 row.update(queries.describe(timing[2]))  # the SQL it ran (issue 16); nothing when it ran none

@@ -44,7 +44,8 @@ class ReceiverRow(TypedDict, total=False):
     db: dict[str, dict[str, Any]]
     #: Its distinct query shapes: ``{"alias", "sql", "count", "ms"}``, SQL with placeholders only.
     sql: list[dict[str, Any]]
-    #: An async receiver: its queries are not measured (never shown as 0).
+    #: An async receiver whose calls ran in a thread not observed all along (``queries.covered``): its queries
+    #: are not measured (never shown as 0).
     queries_not_measured: bool
 
 

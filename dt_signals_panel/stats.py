@@ -43,7 +43,7 @@ def receiver_times(events: Sequence[Event]) -> list[dict[str, Any]]:
                 }
             if receiver.get("queries"):
                 _add_queries(row, receiver, shapes)
-            if receiver.get("queries_not_measured"):  # an async receiver (see queries.py): never a 0
+            if receiver.get("queries_not_measured"):  # an async receiver not observed (queries.covered): never a 0
                 row["queries_not_measured"] = True
             ms = receiver.get("ms", 0.0)
             row["calls"] += 1
@@ -229,7 +229,7 @@ def build_stats(recording: Recorded) -> dict[str, Any]:
         # panel knows it.
         "receiver_queries": sum(r["queries"] for r in receivers),
         "receiver_query_ms": round(sum(r["query_ms"] for r in receivers), 3),
-        # Receivers whose queries are not in that count: async ones are not measured.
+        # Receivers whose queries are not in that count: async ones whose thread was not observed all along.
         "receivers_not_measured": sum(1 for r in receivers if r.get("queries_not_measured")),
         "kept": len(events),
         "shown": sum(len(group["events"]) for group in groups),

@@ -73,6 +73,7 @@ class Sink(Protocol):
 
 #: The open captures of the current context, innermost last. ``()`` when nothing records.
 open_recordings: ContextVar[tuple[Sink, ...]] = ContextVar("dt_signals_panel_open", default=())
+queries.bind(open_recordings.get)
 #: The events whose receivers are running (one per open capture), so a nested send knows its parent in each.
 parent_events: ContextVar[tuple[tuple[Sink, int], ...]] = ContextVar("dt_signals_panel_parent", default=())
 
@@ -329,24 +330,25 @@ class _Timed:
 
 
 class _ATimed(_Timed):
-    """An async receiver's stand-in: timed, its queries not measured. Its queries run in whatever thread its
-    ``sync_to_async`` calls land in, whose connections only that thread may touch; observing them would take a
-    hop into that thread before and after the receiver, which makes concurrent receivers under ``asend`` wait
-    for it (an observer effect on scheduling). So no hop: the receiver's call is awaited exactly as without
-    the panel, and its row says "not measured" (``None`` in place of a ``queries.Frame``). A frame is still
-    current while it runs (a ``ContextVar``, copied into its ``sync_to_async`` threads, which costs no
-    scheduling), so a query it runs in a thread an enclosing sync receiver observes is filed under it, to be
-    dropped, and never counted for that enclosing receiver."""
+    """An async receiver's stand-in: timed, and its queries counted without moving anything to another thread.
+    Its frame is current while it runs (a ``ContextVar``, which asgiref copies into the thread each of its
+    ``sync_to_async`` calls runs in), so a query it runs in a thread whose connections carry the observer is
+    counted for it, and never for an enclosing receiver. That thread is observed by code that runs there anyway
+    (``queries.py``); the receiver's call is awaited exactly as without the panel. When its thread was not
+    observed all along (``queries.covered()``), its row says "not measured" (``None`` in place of its frame)."""
 
     __slots__ = ()
 
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        token = queries.current.set(queries.Frame())
+        frame = queries.Frame()
+        token = queries.current.set(frame)
+        since = queries.stamp()
         started = perf_counter()
         try:
             return await self._receiver(*args, **kwargs)
         finally:
-            self._timings.append((self._receiver, perf_counter() - started, None))
+            elapsed = perf_counter() - started
+            self._timings.append((self._receiver, elapsed, frame if queries.covered(since) else None))
             queries.current.reset(token)
 
 
@@ -387,11 +389,15 @@ def _make_live_receivers_wrapper(layer: _Layer) -> Callable[..., Any]:
 
 
 def _handed_on(layer: _Layer, args: tuple[Any, ...], kwargs: dict[str, Any], timings: list[Any]) -> Any:
-    """Call what is below us, its receivers timed by ``_live_receivers`` stand-ins."""
+    """Call what is below us, its receivers timed by ``_live_receivers`` stand-ins. Async receivers among them
+    run under ``async_to_sync`` and their ``sync_to_async`` calls come back to this thread, so its connections
+    are watched meanwhile (``queries.watch()``)."""
     token = _pending.set((layer.signal, timings))
+    queries.watch()
     try:
         return _real_receivers(_below(layer)(*args, **kwargs))
     finally:
+        queries.unwatch()
         _pending.reset(token)
 
 

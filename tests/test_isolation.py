@@ -147,6 +147,54 @@ def test_concurrent_requests_on_a_real_asgi_server_each_see_only_their_own_signa
     assert Tag.objects.count() == sum(n for _, n, _ in results)
 
 
+@pytest.fixture
+def async_lookups() -> Any:
+    """Async receivers that query (issue 16): one query per Tag saved, two per failed login (sent with asend)."""
+    from django.contrib.auth.signals import user_login_failed
+
+    from tests.testapp.query_receivers import afailed_lookup, atag_lookup
+
+    post_save.connect(atag_lookup, sender=Tag, weak=False)
+    user_login_failed.connect(afailed_lookup, weak=False)
+    yield
+    post_save.disconnect(atag_lookup, sender=Tag)
+    user_login_failed.disconnect(afailed_lookup)
+
+
+def async_receivers_seen(request_id: str) -> dict[str, Any]:
+    toolbar = DebugToolbar.fetch(request_id, PANEL_ID)
+    assert toolbar is not None
+    stats = toolbar.get_panel_by_id(PANEL_ID).get_stats()
+    found: dict[str, Any] = {"not_measured": stats["summary"]["receivers_not_measured"]}
+    for row in stats["receivers"]:
+        name = row["name"].rpartition(".")[2]
+        if name in ("atag_lookup", "afailed_lookup"):
+            found[name] = (row["calls"], row["queries"])
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@override_settings(DEBUG_TOOLBAR_CONFIG=BIG_STORE)
+def test_concurrent_requests_on_a_real_asgi_server_each_count_their_own_async_receivers_queries(
+    uvicorn_server, async_lookups
+):
+    trust_views.peak_concurrency(reset=True)
+    barrier = threading.Barrier(ASGI_REQUESTS)
+
+    def client(i: int) -> tuple[int, str]:
+        n = 1 + i % 4
+        barrier.wait()
+        return n, request_id_in(fetch(f"{uvicorn_server}/trust/aiso/q{i}/{n}/"))
+
+    with ThreadPoolExecutor(ASGI_REQUESTS) as pool:
+        results = list(pool.map(client, range(ASGI_REQUESTS)))
+    assert trust_views.peak_concurrency() > 1, "the requests never overlapped"
+    for n, request_id in results:
+        # Each save's async receiver ran one query, the failed login's two: never another request's.
+        assert async_receivers_seen(request_id) == {"not_measured": 0, "atag_lookup": (n, n), "afailed_lookup": (1, 2)}
+
+
 async def test_concurrent_async_captures_each_see_only_their_own_sends():
     async def task(i: int) -> tuple[int, list[str]]:
         async with dt_signals_panel.capture() as recording:

@@ -293,6 +293,91 @@ def test_counting_receivers_queries_makes_no_connection_the_application_would_no
     assert on == off == {"objects": ["default"], "open": ["default"], "wrappers": [[]]}
 
 
+# -- async receivers that run SQL (issue 16): counted where their sync_to_async calls run, changing nothing ------
+async def _async_receiver_queries_run(async_client: Any, recording: bool) -> dict[str, Any]:
+    from asgiref.sync import ThreadSensitiveContext, sync_to_async
+    from django.db import connections
+    from django.db.backends.signals import connection_created
+
+    opened: list[str] = []
+
+    def count_opened(sender: Any, connection: Any, **kwargs: Any) -> None:
+        opened.append(connection.alias)
+
+    async_client.cookies.clear()
+    async_client.cookies[f"djdt{PANEL_ID}"] = "on" if recording else "off"
+    connection_created.connect(count_opened, weak=False, dispatch_uid="count_opened")
+    try:
+        # As an ASGI server runs a request (Django's ASGIHandler; the test client's handler does not): in a
+        # sync thread of its own.
+        async with ThreadSensitiveContext():
+            try:
+                response = await async_client.get("/trust/areceiver-queries/")
+            finally:
+                await sync_to_async(connections.close_all)()
+    finally:
+        connection_created.disconnect(dispatch_uid="count_opened")
+    assert response.status_code == 200
+    toolbar = await sync_to_async(DebugToolbar.fetch)(request_id_of(response), "SQLPanel")
+    assert toolbar is not None
+    djdt_sql = [
+        (q["alias"], normalise(q["raw_sql"])) for q in toolbar.get_panel_by_id("SQLPanel").get_stats()["queries"]
+    ]
+    body = json.loads(view_part(response).split(b"<p>", 1)[1])
+    return {"sql": [normalise(s) for s in body["default"]], "djdt": djdt_sql, "opened": opened, "response": response}
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_async_receivers_that_query_leave_an_async_views_sql_connections_and_djdts_sql_panel_unchanged(
+    async_client,
+):
+    from asgiref.sync import sync_to_async
+
+    from tests.testapp import query_receivers
+
+    with query_receivers.async_connected():
+        off = await _async_receiver_queries_run(async_client, recording=False)
+        on = await _async_receiver_queries_run(async_client, recording=True)
+    # The same SQL in the same order (the count assertNumQueries would take), the same connections opened.
+    assert on["sql"] == off["sql"]
+    assert len(on["sql"]) == 3 * 2 + 2 + 1  # per save: its INSERT, its receiver's query; asend's receiver: 2
+    assert on["djdt"] == off["djdt"]
+    assert on["opened"] == off["opened"]
+    stats, content = await sync_to_async(open_panel)(Client(), request_id_of(on["response"]))
+    by_name = {r["name"].rpartition(".")[2]: r for r in stats["receivers"]}
+    assert (by_name["acount_tags"]["calls"], by_name["acount_tags"]["queries"]) == (3, 3)
+    assert (by_name["afailed_lookup"]["calls"], by_name["afailed_lookup"]["queries"]) == (1, 2)
+    assert stats["summary"]["receiver_queries"] == 5
+    assert stats["summary"]["receivers_not_measured"] == 0
+    assert "not measured" not in content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_assert_num_queries_counts_the_same_with_async_receivers_querying_under_a_capture(django_assert_num_queries):
+    from django.db.models.signals import post_save
+
+    import dt_signals_panel
+    from tests.testapp import query_receivers
+
+    def work() -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            for i in range(3):
+                Author.objects.create(name=f"loop {i}")
+        return [normalise(q["sql"]) for q in captured.captured_queries]
+
+    post_save.connect(query_receivers.acount_tags, sender=Author, weak=False)
+    try:
+        plain = work()
+        with django_assert_num_queries(len(plain)), dt_signals_panel.capture() as recording:
+            recorded = work()
+    finally:
+        post_save.disconnect(query_receivers.acount_tags, sender=Author)
+    assert recorded == plain
+    assert len(plain) == 6
+    (row,) = [r for r in recording.stats()["receivers"] if r["name"].endswith("acount_tags")]
+    assert (row["calls"], row["queries"]) == (3, 3)
+
+
 @pytest.mark.django_db(databases=["default", "other"])
 def test_between_receivers_a_connection_carries_no_wrapper_of_ours():
     from django.db import connections

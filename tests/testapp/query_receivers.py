@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from asgiref.sync import sync_to_async
+from django.contrib.auth.signals import user_login_failed
 from django.db import connection, connections, transaction
 from django.db.models import Model
 from django.db.models.signals import post_save
@@ -112,3 +114,58 @@ def groups(request: HttpRequest) -> HttpResponse:
     for i in range(12):
         Group.objects.create(name=f"group {i}")
     return page("12 groups")
+
+
+# -- async receivers ------------------------------------------------------------------------------------
+async def acount_tags(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """An async receiver of a save: one query through the async ORM (back in the saving thread)."""
+    await Tag.objects.filter(name=instance.name).aexists()
+
+
+async def atag_lookup(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """One query per Tag saved, async (the uvicorn isolation test counts it per request)."""
+    await Tag.objects.filter(name=instance.name).aexists()
+
+
+def _raw_select() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s", ["a parameter value that must never be shown"])
+
+
+async def afailed_lookup(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> None:
+    """An async receiver of a failed login sent with ``asend()``: two queries, in the request's sync thread."""
+    await Tag.objects.filter(name=str(credentials.get("username"))).aexists()
+    await sync_to_async(_raw_select)()
+
+
+@contextmanager
+def async_connected() -> Iterator[None]:
+    post_save.connect(acount_tags, sender=Author, weak=False)
+    user_login_failed.connect(afailed_lookup, weak=False)
+    try:
+        yield
+    finally:
+        post_save.disconnect(acount_tags, sender=Author)
+        user_login_failed.disconnect(afailed_lookup)
+
+
+def _begin() -> CaptureQueriesContext:
+    captured = CaptureQueriesContext(connection)
+    captured.__enter__()
+    return captured
+
+
+def _end(captured: CaptureQueriesContext) -> list[str]:
+    captured.__exit__(None, None, None)
+    return [q["sql"] for q in captured.captured_queries]
+
+
+async def aview(request: HttpRequest) -> HttpResponse:
+    """An async view whose saves and ``asend()`` reach async receivers that query. Returns every query the
+    request's sync thread ran (the view's, the saves' and the receivers'), in order."""
+    captured = await sync_to_async(_begin)()
+    for i in range(3):
+        await Author.objects.acreate(name=f"async loop {i}")
+    await user_login_failed.asend(sender="aview", credentials={"username": "nobody"})
+    await Tag.objects.acount()
+    return page(json.dumps({"default": await sync_to_async(_end)(captured)}))

@@ -8,6 +8,7 @@ urlpatterns = [
     path("observe/", trust_views.observe),
     path("receiver-queries/", query_receivers.view),
     path("receiver-groups/", query_receivers.groups),
+    path("areceiver-queries/", query_receivers.aview),
     path("aobserve/", trust_views.aobserve),
     path("iso/<str:token>/<int:n>/", trust_views.isolation),
     path("aiso/<str:token>/<int:n>/", trust_views.aisolation),
