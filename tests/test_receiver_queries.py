@@ -426,6 +426,8 @@ async def test_an_async_receiver_whose_thread_was_not_observed_all_along_is_show
     (row,) = [r for r in recording.stats()["receivers"] if r["name"].endswith("three_queries")]
     assert row["queries_not_measured"] is True
     assert recording.stats()["summary"]["receivers_not_measured"] == 1
+    with pytest.raises(AssertionError, match=r"cannot check at most 5 queries .*three_queries ran 1 call whose .*not"):
+        testing.assert_max_receiver_queries(recording, 5)
     by_time = recording.as_table().split("Receivers by time")[1]
     (line,) = [line for line in by_time.splitlines() if "three_queries" in line]
     assert line.split()[-3:-1] == ["-", "-"]  # queries, query ms: not 0
