@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -197,6 +197,20 @@ def test_a_database_used_only_inside_the_receiver_is_counted_under_its_alias():
 
 
 @pytest.mark.django_db(transaction=True, databases=["default", "other"])
+def in_a_thread_of_its_own(work: Callable[[], None]) -> None:
+    """Run ``work`` in a new thread, whose connection objects are its own, and close them after."""
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+
+
 def test_a_receiver_that_opens_a_connection_of_its_own_has_its_queries_counted():
     seen: dict[str, Any] = {}
 
@@ -206,17 +220,12 @@ def test_a_receiver_that_opens_a_connection_of_its_own_has_its_queries_counted()
 
     def run() -> None:
         # A new thread: "other" has no connection object here until the receiver makes one.
-        try:
-            with receiving(archive, sender=Bare), dt_signals_panel.capture() as recording:
-                Bare.objects.create(name="b")
-            seen["call"] = calls(recording, "archive")[0]
-            seen["wrappers"] = [list(c.execute_wrappers) for c in connections.all(initialized_only=True)]
-        finally:
-            connections.close_all()
+        with receiving(archive, sender=Bare), dt_signals_panel.capture() as recording:
+            Bare.objects.create(name="b")
+        seen["call"] = calls(recording, "archive")[0]
+        seen["wrappers"] = [list(c.execute_wrappers) for c in connections.all(initialized_only=True)]
 
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
+    in_a_thread_of_its_own(run)
     assert seen["before"] == ["default"]
     assert seen["call"]["queries"] == 1
     assert seen["call"]["db"]["other"]["queries"] == 1
@@ -274,18 +283,13 @@ def test_a_connection_object_made_before_the_receiver_and_opened_inside_it_count
         ArchivedNote.objects.count()
 
     def run() -> None:
-        try:
-            connections["other"]  # the object, as djdt's SQL panel makes it: not connected yet
-            with receiving(archive, sender=Bare), dt_signals_panel.capture() as recording:
-                Bare.objects.create(name="b")
-            seen["call"] = calls(recording, "archive")[0]
-            seen["after"] = [list(c.execute_wrappers) for c in connections.all(initialized_only=True)]
-        finally:
-            connections.close_all()
+        connections["other"]  # the object, as djdt's SQL panel makes it: not connected yet
+        with receiving(archive, sender=Bare), dt_signals_panel.capture() as recording:
+            Bare.objects.create(name="b")
+        seen["call"] = calls(recording, "archive")[0]
+        seen["after"] = [list(c.execute_wrappers) for c in connections.all(initialized_only=True)]
 
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
+    in_a_thread_of_its_own(run)
     assert seen["call"]["queries"] == 2
     assert seen["after"] == [[], []]
 
