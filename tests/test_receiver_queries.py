@@ -298,6 +298,15 @@ def passing(execute: Any, sql: Any, params: Any, many: bool, context: dict[str, 
     return execute(sql, params, many, context)
 
 
+def recorded_probe(receiver: Callable[..., Any]) -> tuple[Signal, Any]:
+    """A signal of the test's own with ``receiver`` connected, and a capture (not open yet) that records it."""
+    probe = Signal()
+    probe.connect(receiver, weak=False)
+    recorder = dt_signals_panel.capture()
+    recorder.recording.signals[probe] = "probe"
+    return probe, recorder
+
+
 def wrapped_count() -> list[Any]:
     """Inside the application's own execute_wrapper() block, the first query on "other" in this thread opens its
     connection: the observer put on then must not be what the block's exit pops."""
@@ -314,17 +323,12 @@ def test_a_connection_opened_inside_the_applications_execute_wrapper_block_gets_
         seen["inside"] = wrapped_count()
 
     def run() -> None:
-        try:
-            with receiving(archive, sender=Bare), dt_signals_panel.capture() as recording:
-                Bare.objects.create(name="b")
-            seen["call"] = calls(recording, "archive")[0]
-            seen["after"] = list(connections["other"].execute_wrappers)
-        finally:
-            connections.close_all()
+        with receiving(archive, sender=Bare), dt_signals_panel.capture() as recording:
+            Bare.objects.create(name="b")
+        seen["call"] = calls(recording, "archive")[0]
+        seen["after"] = list(connections["other"].execute_wrappers)
 
-    thread = threading.Thread(target=run)  # a thread with no connection to "other" yet
-    thread.start()
-    thread.join()
+    in_a_thread_of_its_own(run)  # a thread with no connection to "other" yet
     assert seen["inside"] == [queries._observe]  # the application's wrapper popped, ours under it until ...
     assert seen["after"] == []  # ... the receiver returned
     assert seen["call"]["db"]["other"]["queries"] == 1
@@ -337,10 +341,7 @@ async def test_an_async_receiver_whose_call_opens_a_connection_inside_an_execute
     async def archive(sender: Any, **kwargs: Any) -> None:
         seen["inside"] = await sync_to_async(wrapped_count)()
 
-    probe = Signal()
-    probe.connect(archive, weak=False)
-    recorder = dt_signals_panel.capture()
-    recorder.recording.signals[probe] = "probe"
+    probe, recorder = recorded_probe(archive)
     async with ThreadSensitiveContext():
         try:
             async with recorder as recording:
@@ -354,10 +355,7 @@ async def test_an_async_receiver_whose_call_opens_a_connection_inside_an_execute
 @pytest.mark.django_db(transaction=True)
 async def test_an_async_receiver_under_asend_counts_the_queries_run_in_its_requests_sync_thread():
     # As under ASGI: the request's own sync thread, whose connection opens while the request records.
-    probe = Signal()
-    probe.connect(three_queries, weak=False)
-    recorder = dt_signals_panel.capture()
-    recorder.recording.signals[probe] = "probe"
+    probe, recorder = recorded_probe(three_queries)
     async with ThreadSensitiveContext():
         try:
             async with recorder as recording:
@@ -418,10 +416,7 @@ async def test_an_async_receiver_whose_thread_was_not_observed_all_along_is_show
     # The one case that cannot be measured without moving work to another thread: the thread asgiref runs the
     # receiver's calls in opened its connection before the capture, and none of our code has run there since.
     await Tag.objects.acount()  # outside every capture: the connection of that thread opens unobserved
-    probe = Signal()
-    probe.connect(three_queries, weak=False)
-    recorder = dt_signals_panel.capture()
-    recorder.recording.signals[probe] = "probe"
+    probe, recorder = recorded_probe(three_queries)
     async with recorder as recording:
         responses = await probe.asend(sender=None)
     assert responses == [(three_queries, None)]
