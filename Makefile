@@ -12,7 +12,7 @@ PORT ?= 8000
 DB ?= sqlite
 ON_POSTGRES = $(if $(filter postgres,$(DB)),$(PY) -m tests.services --database $(1) --database $(1)_archive --,)
 
-.PHONY: help install test test-fast test-browser screenshots chromium services demo bench lint check-wheel matrix compat clean
+.PHONY: help install test test-fast test-browser screenshots chromium services demo bench lint check-wheel matrix compat strict-cost clean
 
 help:
 	@echo "make test          create $(VENV), install, run the whole test suite (SQLite, then PostgreSQL) with coverage (and its floor)"
@@ -25,6 +25,7 @@ help:
 	@echo "make lint          ruff and mypy --strict, over the package and the tests"
 	@echo "make matrix        the supported Django x django-debug-toolbar combinations (nox)"
 	@echo "make compat        django-simple-history's and django-model-utils' own suites, plain and under capture()"
+	@echo "make strict-cost   strict mode's time cost on those suites and on part of Django's own (several minutes)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -105,6 +106,13 @@ matrix: $(STAMP)
 # cluster in DT_SIGNALS_PG_HOST/DT_SIGNALS_PG_PORT, else a throwaway one from tests/services.py).
 compat:
 	$(PYTHON) compat/run.py $(COMPAT_SUITES)
+
+# Strict mode's cost: the two suites above and a signal-heavy part of Django's own test suite (from Django's
+# sdist), each run plain and with strict mode on, interleaved; medians of wall and CPU time, and every test's
+# outcome compared (non-zero when one differs). About 10 minutes with the default 3 rounds.
+# STRICT_COST_ARGS="--rounds 5 django" for more rounds or fewer suites; the report is .compat/strict-cost.txt.
+strict-cost:
+	$(PYTHON) compat/strict_cost.py $(STRICT_COST_ARGS)
 
 clean:
 	rm -rf $(VENV) .compat .nox build dist *.egg-info demo/db*.sqlite3

@@ -38,6 +38,8 @@ _snapshot_key: pytest.StashKey[tuple[capture, str]] = pytest.StashKey()
 _strict_key: pytest.StashKey[StrictCheck] = pytest.StashKey()
 _ref_key: pytest.StashKey[TestRef] = pytest.StashKey()
 _failed_key: pytest.StashKey[bool] = pytest.StashKey()
+#: In strict mode, from the first test judged to the end of the session: the send wrappers held on.
+_held_key: pytest.StashKey[ExitStack] = pytest.StashKey()
 #: The item being run (one at a time per process), for ``expect_signal_snapshot()``.
 _running: list[pytest.Item] = []
 
@@ -85,6 +87,22 @@ def pytest_configure(config: pytest.Config) -> None:
     from dt_signals_panel import signal_snapshot  # the standard library only
 
     signal_snapshot.configure(update=settings.snapshot_update, root=config.rootpath, provider=_current_ref)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    held = config.stash.get(_held_key, None)
+    if held is not None:
+        held.close()
+
+
+def _hold_wrappers(config: pytest.Config) -> None:
+    """Strict mode's wrappers stay on from its first test to the session's end (``strict.held_wrappers``);
+    taken at the first test, when Django's settings are surely configured."""
+    if _held_key not in config.stash:
+        from dt_signals_panel.strict import held_wrappers
+
+        held = config.stash[_held_key] = ExitStack()
+        held.enter_context(held_wrappers())
 
 
 def _current_ref() -> TestRef | None:
@@ -148,6 +166,7 @@ class _StrictSetup:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
         if not _is_unittest(item):  # unittest's setUp is judged by strict.unittest_hooks
+            _hold_wrappers(item.config)
             check = item.stash[_strict_key] = _strict_check(item)
             check.open()
             _running.append(item)
@@ -207,6 +226,8 @@ def _judged_call(
     check: StrictCheck | None,
 ) -> Generator[None, None, None]:
     __tracebackhide__ = True
+    if settings.strict:
+        _hold_wrappers(item.config)
     with ExitStack() as stack:
         if check is not None:  # opened at set-up
             stack.callback(check.close)

@@ -56,6 +56,7 @@ class SignalsRunnerMixin:
             if self.signals_strict or strict.project_setting("STRICT"):
                 setup = self.signals_strict_setup or strict.project_setting("STRICT_SETUP")
                 stack.enter_context(strict.unittest_hooks(setup=setup))
+                stack.enter_context(strict.held_wrappers())
             return super().run_suite(suite, **kwargs)  # type: ignore[misc]
 
 

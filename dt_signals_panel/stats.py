@@ -183,6 +183,17 @@ def _with_field_names(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "example": {**example, "fields": fields}}
 
 
+def findings_of(recording: Recorded) -> dict[str, list[dict[str, Any]]]:
+    """``build_stats(recording)["findings"]``, built alone: what the assertions and strict mode judge. Strict
+    mode judges every test of a suite, and the groups, receiver times and the scrub of everything the panel
+    shows cost more than the findings themselves. Scrubbed of the masked values as the whole stats are (a
+    scrub replaces each string by itself, wherever it sits)."""
+    found: dict[str, list[dict[str, Any]]] = masking.scrub(
+        kinds.find_all(recording), masking.scrubber(recording.masked_values)
+    )
+    return found
+
+
 def build_stats(recording: Recorded) -> dict[str, Any]:
     """The panel's stats: JSON primitives only, never empty (djdt reads an empty dict as 'panel off')."""
     events = recording.events

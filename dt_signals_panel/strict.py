@@ -8,10 +8,17 @@ registered later is judged with no change here.
 
 Only the test itself is judged: fixtures and ``setUp`` make rows the way a test needs them, which is rarely
 the way the application should (``--signals-strict-setup`` / ``STRICT_SETUP`` judge them too).
+
+Strict mode must cost a suite little (at most a tenth of its time, ``make strict-cost``), so what it opens
+per test is lean: the send wrappers stay on the built-in signals for the whole run (:func:`held_wrappers`),
+each test's capture records no stack trace unless the stacks' locals are shown (:func:`capture_config`), and
+a test is judged from its findings alone (``stats.findings_of``), never the whole stats. The findings are
+those of a full capture.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import unittest
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,9 +28,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from dt_signals_panel import testing
-from dt_signals_panel.conf import DEFAULTS, validated
+from dt_signals_panel.conf import DEFAULTS, Config, get_config, validated
 from dt_signals_panel.recorder import Recording, capture
+from dt_signals_panel.signals import BUILTIN
 from dt_signals_panel.testing import Allow
+from dt_signals_panel.wrappers import install, uninstall
 
 # unittest leaves this module's frames out of a failure's traceback (see testing.py).
 __unittest = True
@@ -109,6 +118,35 @@ def project_setting(key: str) -> bool:
     return bool(_project_settings()[key])
 
 
+# -- the run --------------------------------------------------------------------------------------------
+@contextmanager
+def held_wrappers() -> Iterator[None]:
+    """The send wrappers on every built-in signal for the whole strict run, as an open capture holds them.
+
+    Each test's capture would otherwise put about sixty wrappers on and take them off again, which costs
+    more than recording a test that sends little. Held, a capture only counts itself in; between tests the
+    wrappers pass every send straight on, recording nothing (no capture is open). Only the built-in
+    signals: every capture tracks them, whatever a test's settings say, so no capture records a signal it
+    does not track. Processes forked by Django's parallel runner inherit them."""
+    signals = {signal: name for name, signal in BUILTIN.items()}
+    install(signals)
+    try:
+        yield
+    finally:
+        uninstall(signals)
+
+
+def capture_config() -> Config:
+    """The settings of the capture strict mode opens per test: the project's, without stack traces unless
+    their frames' locals are shown. Nothing strict mode judges or prints reads a stack (a finding names its
+    call sites, which are still found), and a stack is the costliest part of recording a send. Locals shown
+    may hold values that must be masked in the findings' text too, so then the stacks are kept."""
+    config = get_config()
+    if config.stacktraces and not config.stack_locals:
+        return dataclasses.replace(config, stacktraces=False)
+    return config
+
+
 # -- one test -------------------------------------------------------------------------------------------
 class StrictCheck:
     """Records one test (``with``, or :meth:`open` / :meth:`close` across set-up and call) and says what
@@ -125,7 +163,7 @@ class StrictCheck:
 
     def open(self) -> None:
         if self._capture is None:
-            self._capture = capture()
+            self._capture = capture(capture_config())
             self._capture.__enter__()
 
     def close(self) -> None:

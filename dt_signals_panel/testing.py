@@ -29,6 +29,7 @@ from dt_signals_panel.recorder import Recording, capture
 from dt_signals_panel.shapes import Event, ReceiverRow
 from dt_signals_panel.signal_snapshot import SnapshotExpectation
 from dt_signals_panel.signals import INIT_SIGNALS
+from dt_signals_panel.stats import findings_of
 from dt_signals_panel.text import event_arguments, format_recording
 
 __all__ = [
@@ -202,7 +203,7 @@ def _found(
     ``include_framework``, that framework code rather than the project's made: ``kinds.is_framework``)."""
     return [
         f
-        for f in recording.stats()["findings"].get(family, ())
+        for f in findings_of(recording).get(family, ())
         if not allowed(f, allow) and (include_framework or not kinds.is_framework(f))
     ]
 
@@ -214,7 +215,7 @@ def problems(
     cover, in the order the kinds were registered: what ``assert_no_problems`` and strict mode fail on. A
     finding framework code made on its own (``kinds.counts_as_problem``) only with ``include_framework``."""
     entries = list(allow)
-    found = recording.stats()["findings"]
+    found = findings_of(recording)
     return [
         finding
         for family in kinds.families()

@@ -3,26 +3,31 @@ subprocesses, as a user runs them: the option, the ini key, the setting, the all
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import re
 import shutil
 import subprocess
 import sys
+import unittest
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.signals import user_logged_out
+from django.contrib.auth.signals import user_logged_out, user_login_failed
+from django.db.models.signals import post_save
 from django.test import override_settings
 from django.utils.translation import ngettext_lazy
 
-from dt_signals_panel import kinds
+from dt_signals_panel import kinds, wrappers
 from dt_signals_panel.checks import check_settings
 from dt_signals_panel.findings import receiver_errors
 from dt_signals_panel.recorder import capture
+from dt_signals_panel.runner import SignalsDiscoverRunner
+from dt_signals_panel.stats import findings_of
 from dt_signals_panel.strict import SignalsFailure, StrictCheck, judge, project_allow, project_setting
-from tests.testapp.models import Author
+from tests.testapp.models import Author, Book
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = Path(__file__).resolve().parent / "strict_project"
@@ -280,3 +285,58 @@ def test_a_kind_registered_later_is_judged_when_its_severity_is_problem(severity
         assert "  - author saved\n    known and wanted? allow ('testapp.Author', 'author_saved')" in failure
     else:
         assert failure is None
+
+
+# -- what strict mode costs (make strict-cost measures it on real suites) --------------------------------
+def test_djangos_runner_in_strict_mode_keeps_the_wrappers_on_between_tests_and_takes_them_off_after_the_run():
+    on_in_set_up: list[bool] = []
+
+    class Cases(unittest.TestCase):
+        def setUp(self) -> None:  # not judged: no capture is open here
+            on_in_set_up.append(wrappers.is_installed(post_save))
+
+        def test_one(self) -> None:
+            pass
+
+        def test_two(self) -> None:
+            pass
+
+    suite = unittest.TestLoader().loadTestsFromTestCase(Cases)
+    result = SignalsDiscoverRunner(signals_strict=True, verbosity=0).run_suite(suite)
+    assert result.wasSuccessful()
+    # each test's capture found the wrappers in place instead of putting about sixty on and off again
+    assert on_in_set_up == [True, True]
+    assert not wrappers.is_installed(post_save)
+
+
+def _echo_code(sender: Any, credentials: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    raise ValueError(f"bad code {credentials['otp']!r}" if credentials else "no credentials")
+
+
+@pytest.mark.django_db
+def test_strict_mode_records_no_stacks_and_judges_the_findings_a_full_capture_shows():
+    author = Author.objects.create(name="Stacked")
+    user_login_failed.connect(_echo_code, dispatch_uid="test_strict_echo")
+    try:
+        with capture() as full, StrictCheck([]) as check:
+            book = Book.objects.create(title="Dune", author=author)
+            book.save()
+            user_login_failed.send_robust(sender="shop", credentials={"username": "ann", "otp": "739164"}, request=None)
+    finally:
+        user_login_failed.disconnect(dispatch_uid="test_strict_echo")
+    assert full.stacks
+    assert not check.recording.stacks
+    # the same findings, call sites included, and the masked code echoed by the receiver's error scrubbed
+    found = findings_of(check.recording)
+    assert found == findings_of(full) == full.stats()["findings"]
+    assert {family for family, items in found.items() if items} >= {"redundant_saves", "receiver_errors"}
+    assert "739164" not in json.dumps(found)
+    assert judge(check.recording) == judge(full)
+    assert "(tests/test_strict.py:" in check.failure()  # type: ignore[operator]
+
+
+@pytest.mark.django_db
+def test_strict_mode_keeps_the_stacks_when_their_locals_are_shown_since_they_mask_values_too():
+    with override_settings(DEBUG_TOOLBAR_CONFIG={"ENABLE_STACKTRACES_LOCALS": True}), StrictCheck([]) as check:
+        Author.objects.create(name="Local")
+    assert check.recording.stacks
