@@ -145,14 +145,15 @@ _keys: dict[type, tuple[Any, str]] = {}
 
 def _row_key(instance: Model, using: Any) -> tuple[Any, ...] | None:
     """(concrete model, database, pk), or ``None`` for anything a hand-made send may pass that is not a row
-    (hashing or comparing a user's object would run its code). The pk is read from ``__dict__``, where
-    ``Model.pk`` reads it."""
+    (hashing or comparing a user's object would run its code). The pk is read from ``__dict__`` (through the
+    interpreter's descriptor, never a ``__getattribute__`` of the model's), where ``Model.pk`` reads it."""
     model = type(instance)
     facts = _keys.get(model)
     if facts is None:
         meta = instance._meta
         facts = _keys[model] = (meta.concrete_model, meta.pk.attname)
-    pk = instance.__dict__.get(facts[1])
+    values = safe.instance_dict(instance)
+    pk = None if values is None else values.get(facts[1])
     if type(using) is not str or type(pk) not in IMMUTABLE or pk is None:
         return None
     return (facts[0], using, pk)
