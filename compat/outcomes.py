@@ -20,8 +20,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-import unittest
 from typing import Any
+
+import outcome_hooks  # beside this file, first on sys.path
 
 _outcomes: dict[str, list[str]] = {}
 #: Tests strict mode judged in this process (``StrictCheck.failure`` calls): proof that it ran. Django's
@@ -89,34 +90,8 @@ def write() -> None:
 
 
 # -- unittest / Django's runner --------------------------------------------------------------------------
-def _hook(method: str, kind: str) -> None:
-    original = getattr(unittest.TestResult, method)
-
-    def hook(self: unittest.TestResult, test: unittest.TestCase, *args: Any) -> Any:
-        outcome(test.id(), kind)
-        return original(self, test, *args)
-
-    setattr(unittest.TestResult, method, hook)
-
-
 def install_unittest() -> None:
-    for method, kind in [
-        ("addSuccess", "pass"),
-        ("addFailure", "fail"),
-        ("addError", "error"),
-        ("addSkip", "skip"),
-        ("addExpectedFailure", "xfail"),
-        ("addUnexpectedSuccess", "xpass"),
-    ]:
-        _hook(method, kind)
-    original = unittest.TestResult.addSubTest
-
-    def addSubTest(self: unittest.TestResult, test: unittest.TestCase, subtest: Any, err: Any) -> Any:
-        if err is not None:
-            outcome(subtest.id(), "fail" if issubclass(err[0], test.failureException) else "error")
-        return original(self, test, subtest, err)
-
-    unittest.TestResult.addSubTest = addSubTest  # type: ignore[method-assign]
+    outcome_hooks.hook_unittest(outcome)
 
 
 # -- pytest ----------------------------------------------------------------------------------------------
@@ -125,18 +100,9 @@ def pytest_configure(config: Any) -> None:
 
 
 def pytest_runtest_logreport(report: Any) -> None:
-    describe = getattr(report, "_sub_test_description", None)
-    if report.passed and (report.when != "call" or describe is not None):
-        return  # a passing subTest is not a test of its own, as in unittest
-    if hasattr(report, "wasxfail"):
-        kind = "xfail" if report.skipped else "xpass"
-    elif report.skipped:
-        kind = "skip"
-    elif report.failed:
-        kind = "fail" if report.when == "call" else "error"
-    else:
-        kind = "pass"
-    outcome(f"{report.nodeid} {describe()}" if describe is not None else report.nodeid, kind)
+    found = outcome_hooks.pytest_outcome(report)
+    if found is not None:
+        outcome(*found)
 
 
 def pytest_sessionfinish(session: Any) -> None:

@@ -11,6 +11,7 @@ import os
 from collections.abc import Generator
 from typing import Any
 
+import outcome_hooks
 import probe
 import pytest
 
@@ -33,20 +34,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, None]:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    describe = getattr(report, "_sub_test_description", None)
-    if report.passed and (report.when != "call" or describe is not None):
-        return  # a passing subTest is not a test of its own, as in unittest
-    if hasattr(report, "wasxfail"):
-        kind = "xfail" if report.skipped else "xpass"
-    elif report.skipped:
-        kind = "skip"
-    elif report.failed:
-        kind = "fail" if report.when == "call" else "error"
-    else:
-        kind = "pass"
-    # pytest 9 reports each unittest subTest apart, under the test's node id: name them like unittest does.
-    test_id = f"{report.nodeid} {describe()}" if describe is not None else report.nodeid
-    probe.outcome(test_id, kind)
+    found = outcome_hooks.pytest_outcome(report)
+    if found is not None:
+        probe.outcome(*found)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

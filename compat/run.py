@@ -126,19 +126,15 @@ def ensure_source(suite: Suite) -> None:
         installed.touch()
     if (suite.source / ".unpacked").exists():
         return
-    download(suite, sdist)
-    with tarfile.open(sdist) as archive:
-        try:
-            archive.extractall(suite.source.parent, filter="data")
-        except TypeError:  # a Python from before extraction filters: the archive comes from PyPI by pinned version
-            archive.extractall(suite.source.parent)
-    (suite.source / ".unpacked").touch()
+    download(suite.dist, suite.version, sdist)
+    unpack(sdist, suite.source)
 
 
-def download(suite: Suite, sdist: Path) -> None:
+def download(dist: str, version: str, sdist: Path) -> None:
+    """The source distribution of ``dist`` (its tests ship in it) into ``sdist``'s folder, once."""
     if sdist.exists():
         return
-    print(f"compat: downloading the source distribution of {suite.dist} {suite.version}", flush=True)
+    print(f"compat: downloading the source distribution of {dist} {version}", flush=True)
     sh(
         PY,
         "-m",
@@ -150,8 +146,18 @@ def download(suite: Suite, sdist: Path) -> None:
         ":all:",
         "-d",
         sdist.parent,
-        f"{suite.dist}=={suite.version}",
+        f"{dist}=={version}",
     )
+
+
+def unpack(sdist: Path, source: Path) -> None:
+    """``sdist`` unpacked beside ``source`` (the folder it holds), marked done."""
+    with tarfile.open(sdist) as archive:
+        try:
+            archive.extractall(source.parent, filter="data")
+        except TypeError:  # a Python from before extraction filters: the archive comes from PyPI by pinned version
+            archive.extractall(source.parent)
+    (source / ".unpacked").touch()
 
 
 def ensure_postgres_driver() -> None:

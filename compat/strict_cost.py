@@ -36,7 +36,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import tarfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,29 +127,9 @@ def ensure_django_source(version: str) -> None:
     source = CACHE / "src" / f"django-{version}"
     if (source / ".unpacked").exists():
         return
-    dist = CACHE / "dist"
-    sdist = dist / f"django-{version}.tar.gz"
-    if not sdist.exists():
-        print(f"strict-cost: downloading the source distribution of Django {version} (its tests)", flush=True)
-        run.sh(
-            PY,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--no-deps",
-            "--no-binary",
-            ":all:",
-            "-d",
-            dist,
-            f"Django=={version}",
-        )
-    with tarfile.open(sdist) as archive:
-        try:
-            archive.extractall(source.parent, filter="data")
-        except TypeError:  # a Python from before extraction filters: the archive comes from PyPI by pinned version
-            archive.extractall(source.parent)
-    (source / ".unpacked").touch()
+    sdist = CACHE / "dist" / f"django-{version}.tar.gz"
+    run.download("Django", version, sdist)
+    run.unpack(sdist, source)
 
 
 def run_once(suite: Timed, mode: str, round_: int) -> dict[str, Any]:

@@ -15,7 +15,8 @@ import sys
 import unittest
 from typing import Any
 
-import probe  # this script's folder is first on sys.path
+import outcome_hooks  # this script's folder is first on sys.path
+import probe
 
 _run = unittest.TestCase.run
 
@@ -27,26 +28,6 @@ def run(self: unittest.TestCase, result: Any = None) -> Any:
             return _run(self, result)
     finally:
         probe.end()
-
-
-def _outcome_hook(method: str, kind: str) -> None:
-    original = getattr(unittest.TestResult, method)
-
-    def hook(self: unittest.TestResult, test: unittest.TestCase, *args: Any) -> Any:
-        probe.outcome(test.id(), kind)
-        return original(self, test, *args)
-
-    setattr(unittest.TestResult, method, hook)
-
-
-def _add_sub_test(original: Any) -> Any:
-    def addSubTest(self: unittest.TestResult, test: unittest.TestCase, subtest: Any, err: Any) -> Any:
-        if err is not None:
-            failed = issubclass(err[0], test.failureException)
-            probe.outcome(subtest.id(), "fail" if failed else "error")
-        return original(self, test, subtest, err)
-
-    return addSubTest
 
 
 def configure_postgres(script: str) -> None:
@@ -66,16 +47,7 @@ def main() -> None:
     suite, script, *args = sys.argv[1:]
     probe.install()
     unittest.TestCase.run = run  # type: ignore[method-assign]
-    for method, kind in [
-        ("addSuccess", "pass"),
-        ("addFailure", "fail"),
-        ("addError", "error"),
-        ("addSkip", "skip"),
-        ("addExpectedFailure", "xfail"),
-        ("addUnexpectedSuccess", "xpass"),
-    ]:
-        _outcome_hook(method, kind)
-    unittest.TestResult.addSubTest = _add_sub_test(unittest.TestResult.addSubTest)  # type: ignore[method-assign]
+    outcome_hooks.hook_unittest(probe.outcome)
     sys.argv = [script, *args]
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
     if os.environ.get("COMPAT_PG_HOST"):
