@@ -188,6 +188,8 @@ def test_long_values_show_one_line_and_open_in_full(page, demo: DemoServer):
     toolbar.open_panel()
     value = toolbar.section("post_save").locator(".djdt-sig-long summary").first
     expect(value).to_contain_text("glazed deep blue")
+    # Layout may still be settling: wait (up to 5 s) for the cut, which never comes if a long value is not cut.
+    page.wait_for_function("(s) => s.scrollWidth > s.clientWidth", arg=value.element_handle(), timeout=5000)
     cut = value.evaluate("(s) => [s.scrollWidth > s.clientWidth, s.getBoundingClientRect().height]")
     assert cut[0], "a long value is cut to one line"
     value.focus()

@@ -73,6 +73,9 @@ class Toolbar:
         self.page.click(f"#djDebugPanelList a.{PANEL_ID}")
         # panel.js marks the panel once it has set it up: the module really ran.
         self.page.wait_for_selector(f"{PANEL} .djdt-sig[data-sig-ready]")
+        # And its stylesheet applied: layout and colours are read right after (the <link> loads on its own).
+        for link in self.panel.locator('link[rel="stylesheet"]').element_handles():
+            self.page.wait_for_function("(link) => link.sheet !== null", arg=link)
         return self.panel
 
     def close_panel(self) -> None:
