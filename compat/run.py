@@ -121,7 +121,7 @@ def ensure_source(suite: Suite) -> None:
     sdist = dist / f"{suite.dist.replace('-', '_')}-{suite.version}.tar.gz"
     installed = VENV / f".installed-{suite.dist}-{suite.version}"
     if suite.install and not installed.exists():
-        download(suite, sdist)
+        download(suite.dist, suite.version, sdist)
         sh(PY, "-m", "pip", "install", "--quiet", "--no-deps", sdist)
         installed.touch()
     if (suite.source / ".unpacked").exists():
