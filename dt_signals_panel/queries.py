@@ -180,14 +180,12 @@ def _put_on(connection: Any, held: list[tuple[Any, bool]]) -> None:
         held.append((connection, True))
 
 
-def _connections_here(state: _Thread | None = None) -> list[Any]:
+def _connections_here(state: _Thread) -> list[Any]:
     """The connection objects this thread has made. Asking Django costs a few microseconds per receiver call,
     so the answer is kept until a capture opens or closes, or a connection opens in this thread
     (``connection_created``: a connection object made later opens before its first query). A connection
     object replaced by assignment (``connections[alias] = ...``) inside a capture would go unobserved until
     then: Django itself does that only as a live server's thread starts."""
-    if state is None:
-        state = _thread()
     if state.generation != _generation:
         state.connections = list(connections.all(initialized_only=True))
         state.generation = _generation
